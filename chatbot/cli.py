@@ -1,0 +1,164 @@
+"""The ``chatbot`` command line: a thin edge over the engine.
+
+``chatbot build | metrics | search | ask | chat | eval``. Errors become ``Error: …`` and exit
+status 1 here and nowhere else. Heavy modules are imported inside commands so that
+``chatbot ask`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from chatbot.errors import ChatbotError
+
+
+def _settings(ctx: click.Context):
+    from chatbot.settings import Settings
+
+    return ctx.obj if ctx.obj is not None else Settings.from_env()
+
+
+class _Group(click.Group):
+    """Turns ``ChatbotError`` into ``Error: …`` and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ChatbotError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group)
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Snapshot Q&A: ask the Midlands DDHI Cluster Snapshot 2023, with exact figures and sources."""
+    from chatbot.settings import Settings
+
+    ctx.obj = Settings.from_env()
+
+
+@cli.command()
+@click.option("--quiet", is_flag=True, help="Print only the summary.")
+@click.option("--force", is_flag=True, help="Rebuild the index even when it is up to date.")
+@click.pass_context
+def build(ctx: click.Context, quiet: bool, force: bool) -> None:
+    """Parse the corpus, write corpus/metrics.csv and build the vector index."""
+    from chatbot.engine import build as run_build
+
+    def progress(msg: str) -> None:
+        if not quiet:
+            click.echo(msg, err=True)
+
+    summary = run_build(_settings(ctx), progress=progress, force=force)
+    click.echo(summary)
+
+
+@cli.command()
+@click.option("--section", help="Only metrics whose section contains this text.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def metrics(ctx: click.Context, section: str | None, fmt: str) -> None:
+    """Print the metrics table (build it first if missing)."""
+    from chatbot.engine import load_metrics
+
+    df = load_metrics(_settings(ctx))
+    if section:
+        df = df[df["section"].str.contains(section, case=False, regex=False)]
+    if fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(df.to_json(orient="records", force_ascii=False, indent=1))
+    else:
+        cols = ["metric_id", "section", "label", "display", "unit", "period", "source"]
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", None, "display.width", 200,
+                               "display.max_colwidth", 60):
+            click.echo(df[cols].to_string(index=False))
+        click.echo(f"\n{len(df)} metrics", err=True)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", "k", default=5, show_default=True, help="How many chunks to show.")
+@click.pass_context
+def search(ctx: click.Context, question: str, k: int) -> None:
+    """Show the ranked chunks for QUESTION, with section, kind and score."""
+    from chatbot.engine import Chatbot
+
+    bot = Chatbot(_settings(ctx))
+    for hit in bot.search(question, k=k):
+        c = hit.chunk
+        click.echo(f"{hit.rank:>2}. {hit.score:.4f}  [{c.section} · {c.kind}] {c.chunk_id}")
+        click.echo(f"    {c.quote[:160]}")
+
+
+def _print_answer(ans, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=1))
+        return
+    click.echo(ans.text)
+    for c in ans.citations:
+        src = c.source or "no data source named"
+        click.echo(f"  [{c.number}] {c.section} · {src} · \"{c.quote}\"")
+
+
+@cli.command()
+@click.argument("question", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.pass_context
+def ask(ctx: click.Context, question: tuple[str, ...], as_json: bool) -> None:
+    """Ask one QUESTION and print the answer with its citations."""
+    from chatbot.engine import Chatbot
+
+    conv = Chatbot(_settings(ctx)).conversation()
+    _print_answer(conv.ask(" ".join(question)), as_json)
+
+
+@cli.command()
+@click.pass_context
+def chat(ctx: click.Context) -> None:
+    """A terminal conversation (follow-ups understood). Empty line or Ctrl-D ends it."""
+    from chatbot.engine import Chatbot
+
+    conv = Chatbot(_settings(ctx)).conversation()
+    click.echo("Ask about the Midlands DDHI Cluster Snapshot 2023. Empty line to quit.")
+    while True:
+        try:
+            q = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not q.strip():
+            break
+        _print_answer(conv.ask(q), False)
+
+
+@cli.command(name="eval")
+@click.argument("file", required=False, default=None)
+@click.option("--report", "report_dir", default=None, help="Folder for report.json and report.md.")
+@click.option("--min-accuracy", type=float, default=None, help="Exit 1 below this accuracy.")
+@click.option("--baseline", is_flag=True, help="Also score a plain LangChain dense pipeline.")
+@click.pass_context
+def eval_cmd(ctx: click.Context, file: str | None, report_dir: str | None,
+             min_accuracy: float | None, baseline: bool) -> None:
+    """Score the answer engine on an eval set (default eval/questions.jsonl)."""
+    from chatbot import evaluate
+    from chatbot.settings import ROOT
+
+    path = file or str(ROOT / "eval" / "questions.jsonl")
+    code = evaluate.run(path, report_dir, min_accuracy, baseline, _settings(ctx),
+                        out=click.echo)
+    ctx.exit(code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="chatbot")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
