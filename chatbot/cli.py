@@ -150,7 +150,8 @@ def eval_cmd(ctx: click.Context, file: str | None, report_dir: str | None,
     from chatbot.settings import ROOT
 
     path = file or str(ROOT / "eval" / "questions.jsonl")
-    code = evaluate.run(path, report_dir, min_accuracy, baseline, _settings(ctx),
+    code = evaluate.run(path, report_dir or str(ROOT / "eval"),
+                        0.0 if min_accuracy is None else min_accuracy, baseline, _settings(ctx),
                         out=click.echo)
     ctx.exit(code)
 

@@ -31,7 +31,7 @@ from chatbot.ingest import (
 
 COLUMNS = [
     "metric_id", "document", "section", "label", "value", "unit", "display", "period",
-    "qualifier", "source", "footnote", "quote", "aliases", "kind", "start", "end",
+    "qualifier", "source", "footnote", "quote", "aliases", "concept", "panel", "kind", "start", "end",
 ]
 
 SECTION_SLUGS = {
@@ -209,7 +209,7 @@ class _Builder:
 
     def add(self, *, section: str, label: str, display: str, after: str, quote: str,
             qualifier: str, markers: tuple[int, ...], kind: str, start: int, end: int,
-            period_from: tuple[str, ...] = ()) -> None:
+            period_from: tuple[str, ...] = (), panel: str = "") -> str:
         notes = self.snap.sources_for(section, markers)
         source = "; ".join(dict.fromkeys(f.source for f in notes))
         footnote = "; ".join(dict.fromkeys(f.text for f in notes))
@@ -218,8 +218,9 @@ class _Builder:
         except ValueError as exc:
             line = self.snap.raw.count("\n", 0, start) + 1
             raise CorpusError(f"{self.snap.path}:{line}: unparsable figure {display!r}") from exc
+        mid = self._id(section, label)
         self.rows.append({
-            "metric_id": self._id(section, label),
+            "metric_id": mid,
             "document": self.document,
             "section": section,
             "label": label,
@@ -232,21 +233,25 @@ class _Builder:
             "footnote": footnote,
             "quote": quote,
             "aliases": "",
+            "concept": "",
+            "panel": panel or mid,
             "kind": kind,
             "start": start,
             "end": end,
         })
+        return mid
 
     def panel(self, p: Panel) -> None:
         whole = clean(self.snap.raw[p.start:p.end])
         qual = clean(strip_markers(p.qualifier)) if p.qualifier else ""
+        panel = ""
         if p.value:
             display = clean(p.value)
             label = f"{p.label}: {p.sublabel}" if p.sublabel else p.label
             label = label.rstrip(".")
-            self.add(section=p.section, label=label, display=display, after=p.value_post,
-                     quote=whole, qualifier=qual, markers=p.markers, kind=p.kind,
-                     start=p.start, end=p.end, period_from=(label,))
+            panel = self.add(section=p.section, label=label, display=display,
+                             after=p.value_post, quote=whole, qualifier=qual, markers=p.markers,
+                             kind=p.kind, start=p.start, end=p.end, period_from=(label,))
         if not qual:
             return
         qtext = clean(p.qualifier)
@@ -254,23 +259,26 @@ class _Builder:
             clause = _clause(qual, f)
             sub = _auto_label(clause, f)
             label = f"{p.label} — {sub}" if p.label else sub
-            self.add(section=p.section, label=label, display=f.display, after=f.after,
-                     quote=qtext if p.kind != "table_row" else whole, qualifier=clause,
-                     markers=p.markers, kind="qualifier", start=p.qualifier_span[0]
-                     if p.qualifier_span else p.start,
-                     end=p.qualifier_span[1] if p.qualifier_span else p.end,
-                     period_from=(clause, p.label))
+            mid = self.add(section=p.section, label=label, display=f.display, after=f.after,
+                           quote=qtext if p.kind != "table_row" else whole, qualifier=clause,
+                           markers=p.markers, kind="qualifier", start=p.qualifier_span[0]
+                           if p.qualifier_span else p.start,
+                           end=p.qualifier_span[1] if p.qualifier_span else p.end,
+                           period_from=(clause, p.label), panel=panel)
+            panel = panel or mid
 
     def prose(self, section: str, raw_start: int, raw_end: int, kind: str) -> None:
         text = clean(strip_markers(self.snap.raw[raw_start:raw_end]))
         text = re.sub(r"^(-|\d+\.)\s+", "", text)
+        panel = ""
         for f in find_figures(text):
             s, e = _sentence(text, f.start)
             sentence = text[s:e].strip()
             clause = _clause(text, f)
-            self.add(section=section, label=_auto_label(clause, f), display=f.display,
-                     after=f.after, quote=sentence, qualifier=clause, markers=(), kind=kind,
-                     start=raw_start, end=raw_end, period_from=(clause,))
+            mid = self.add(section=section, label=_auto_label(clause, f), display=f.display,
+                           after=f.after, quote=sentence, qualifier=clause, markers=(), kind=kind,
+                           start=raw_start, end=raw_end, period_from=(clause,), panel=panel)
+            panel = panel or mid
         if section == DATA_NOTE:
             m = _DATE_RE.search(text)
             if m:
@@ -280,7 +288,8 @@ class _Builder:
                     "section": section, "label": "Data as of", "value": float(m.group("year")),
                     "unit": "date", "display": m.group(0), "period": m.group(0),
                     "qualifier": "unless otherwise stated", "source": "", "footnote": "",
-                    "quote": text[s:e].strip(), "aliases": "", "kind": "prose",
+                    "quote": text[s:e].strip(), "aliases": "", "concept": "", "panel": "",
+                    "kind": "prose",
                     "start": raw_start, "end": raw_end,
                 })
 
@@ -324,7 +333,7 @@ def apply_overrides(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     with open(path, newline="", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
             mask = short == rec["metric_id"]
-            for col in ("label", "aliases", "period", "unit"):
+            for col in ("label", "aliases", "period", "unit", "concept"):
                 val = (rec.get(col) or "").strip()
                 if val:
                     df.loc[mask, col] = val
@@ -342,7 +351,8 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
 def read_table(path: Path) -> pd.DataFrame:
     """Read ``metrics.csv``; a missing or malformed file is a ``CorpusError``."""
     try:
-        df = pd.read_csv(path, dtype={"period": str, "aliases": str, "source": str,
+        df = pd.read_csv(path, dtype={"period": str, "aliases": str, "source": str, "concept": str,
+                                      "panel": str,
                                       "footnote": str, "qualifier": str}, keep_default_na=False)
     except FileNotFoundError as exc:
         raise CorpusError(f"{path}: metrics table not found (run `chatbot build`)") from exc

@@ -1,0 +1,315 @@
+"""Answer: route a question, compose the answer from table rows and chunks, ground-check it.
+
+In: a question and the conversation ``State``; the metrics table, a retriever and optionally a
+chat model, all passed in. Out: an ``Answer`` (Markdown text with [n] markers, citations whose
+quotes are the snapshot's own words, ``answered``) and the next ``State``.
+
+Routes: figure, figures, conflict, derived, verify, provenance, list, prose, not_found, empty.
+Figures come from the metrics table, never from paraphrased chunks; derived figures are
+computed here and shown with their working; every line is ground-checked before it leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from chatbot import compose
+from chatbot.compose import Composer
+from chatbot.conversation import State, next_state, plan
+from chatbot.errors import ChatbotError
+from chatbot.ground import check
+from chatbot.lookup import Match, MetricMatcher
+from chatbot.question import Question, Vocabulary, read, sanitize
+from chatbot.records import Answer
+from chatbot.settings import MAX_QUESTION_CHARS
+
+log = logging.getLogger("chatbot.answer")
+
+NEAREST_MIN = 1.0
+EMPTY_TEXT = "Please ask a question about the snapshot — for example, “What is the average salary?”"
+_SEG_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bplus\b|\bas well as\b|\bversus\b|\bvs\.?|"
+                     r"\bcompared (?:to|with)\b|\bthan\b)\s*", re.I)
+_SECTION_WORDS = {
+    "talent": "Talent Ecosystem", "skills": "Talent Ecosystem", "workforce": "Talent Ecosystem",
+    "investment": "Investment Ecosystem", "investments": "Investment Ecosystem",
+    "innovation": "Innovation Ecosystem", "business": "Business Ecosystem",
+    "businesses": "Business Ecosystem",
+}
+
+
+class Engine:
+    """The deterministic answer engine (optionally phrased by a chat model)."""
+
+    def __init__(self, table, retriever, chunks, chat_model=None, settings=None,
+                 documents: list[str] | None = None):
+        self.table = table
+        self.matcher = MetricMatcher(table)
+        self.retriever = retriever
+        self.chunks = list(chunks)
+        self.chunk_by_id = {c.chunk_id: c for c in self.chunks}
+        self.chat_model = chat_model
+        self.max_chars = settings.max_question_chars if settings else MAX_QUESTION_CHARS
+        self.documents = documents or sorted(set(table["document"]))
+        texts = [c.text for c in self.chunks] + list(table["label"]) + list(table["aliases"])
+        self.vocab = Vocabulary(texts)
+        self.chunk_at = {(ch.document, ch.start): ch.chunk_id for ch in self.chunks}
+
+    # ------------------------------------------------------------------ entry point
+
+    def answer(self, question: object, state: State | None = None) -> tuple[Answer, State]:
+        state = state or State()
+        text, notices = sanitize(question, self.max_chars)
+        if not re.search(r"\w", text):
+            return Answer(EMPTY_TEXT, False, [], "empty", text, notices=notices), state
+        q = read(text, self.vocab)
+        c = Composer(self.multi)
+        try:
+            kind, rows, section = self._route(q, state, c)
+        except ChatbotError:
+            raise
+        ans = self._finish(q, c, kind, notices)
+        if self.chat_model is not None and ans.answered:
+            from chatbot.generate import rephrase
+
+            ans = rephrase(self.chat_model, ans)
+        return ans, next_state(state, q, rows if ans.answered else [], section, ans.kind)
+
+    @property
+    def multi(self) -> bool:
+        return len(self.documents) > 1
+
+    # ------------------------------------------------------------------ routing
+
+    def _route(self, q: Question, state: State, c: Composer) -> tuple[str, list[dict], str]:
+        if q.future and not q.provenance:
+            return compose.not_found(c, self._nearest(q), "it reports past data and makes no "
+                                     "forecasts"), [], ""
+        matches = self._segment_matches(q)
+        own = [m for m in matches if m.confident]
+        p = plan(q, state, bool(own))
+        if p.move == "provenance":
+            rows = [self.matcher.by_id[i] for i in p.base if i in self.matcher.by_id]
+            return compose.provenance(c, rows, self._footnote_chunk), rows, rows[0]["section"]
+        if p.move == "national":
+            return self._national(c, p.base)
+        if p.move == "share":
+            rows = self._share_rows(p.base)
+            if rows:
+                return compose.figures(c, rows, self.matcher), rows, rows[0]["section"]
+        if p.rewritten:
+            q2 = read(p.text, self.vocab)
+            if p.move == "same":
+                q2 = _merge(q, q2)
+            matches = self._segment_matches(q2)
+            own = [m for m in matches if m.confident]
+            q = _carry_intents(q, q2) if own else q
+        rows = [m.row for m in own]
+        if q.provenance and rows:
+            return compose.provenance(c, rows, self._footnote_chunk), rows, rows[0]["section"]
+        if q.derived and len(rows) >= 2 and not q.listing:
+            done = compose.derived(c, q, rows[0], rows[1])
+            if done:
+                return done, rows[:2], rows[0]["section"]
+        if q.derived and len(rows) == 1 and state.metric_ids and is_comparison(q):
+            prev = self.matcher.by_id.get(state.metric_ids[0])
+            if prev and prev["metric_id"] != rows[0]["metric_id"]:
+                done = compose.derived(c, q, prev, rows[0])
+                if done:
+                    return done, [prev, rows[0]], rows[0]["section"]
+        if q.listing and not q.quantity and not q.derived:
+            listed = self._list_answer(q, c)
+            if listed:
+                return listed, [], c.citations[0].section if c.citations else ""
+        if q.verify and rows and (q.numbers or q.down or q.up):
+            return compose.verify(c, q, rows[0], self.matcher), rows[:1], rows[0]["section"]
+        if rows:
+            return compose.figures(c, rows, self.matcher), rows, rows[0]["section"]
+        section = self._section_named(q)
+        if section and len(q.key) <= 2 and not q.listing:
+            rows = [r for r in self.matcher.rows if r["section"] == section
+                    and r["kind"] in ("figure", "table_row")]
+            if rows:
+                return compose.figures(c, rows, self.matcher, overview=section), rows, section
+        if q.quantity and not q.listing:
+            return compose.not_found(c, self._nearest(q), self._why_not(q, matches)), [], ""
+        return self._prose(q, c, matches)
+
+    def _list_answer(self, q: Question, c: Composer) -> str:
+        hits = self.retriever.search(q.text, k=6, mode="bm25")
+        picked = compose.best_sentences(q, [h for h in hits if h.chunk.kind == "list"])
+        if picked and picked[0][2] >= 0.6:
+            return compose.prose(c, q, picked[:1] if "-" not in picked[0][0][:2] else picked)
+        return ""
+
+    def _segment_matches(self, q: Question) -> list[Match]:
+        """Confident matches for each part of a question that asks for several figures."""
+        parts = [s for s in _SEG_RE.split(q.text) if s and re.search(r"\w", s)]
+        whole = self.matcher.rank(q, 5)
+        whole = whole[:1] + [m for m in whole[1:] if not m.confident]  # one figure unless asked
+        if len(parts) < 2:
+            return whole
+        found: list[Match] = []
+        for part in parts:
+            pq = read(part, self.vocab)
+            if not pq.key and not (pq.types or pq.measures):
+                continue
+            pq = _fill_slots(pq, q)
+            for m in self.matcher.rank(pq, 3):
+                if m.confident and all(m.metric_id != f.metric_id for f in found):
+                    found.append(m)
+                    break
+        if len([f for f in found if f.confident]) >= 2:
+            return found
+        return whole
+
+    def _share_rows(self, base: tuple[str, ...]) -> list[dict]:
+        out = []
+        for mid in base:
+            for r in self.matcher.siblings(mid):
+                if r["unit"] == "percent" and "share" in r["label"].lower() and r not in out:
+                    out.append(r)
+        return out
+
+    def _national(self, c: Composer, base: tuple[str, ...]) -> tuple[str, list[dict], str]:
+        row = self.matcher.by_id[base[0]]
+        sibs = self.matcher.siblings(base[0])
+        nat = [r for r in sibs if "national" in r["label"].lower() and r["unit"] == row["unit"]]
+        if nat:
+            gap = [r for r in sibs if r["unit"] == "percent" and r is not row and r not in nat]
+            kind = compose.national(c, row, nat[0], gap[0] if gap else None)
+            return kind, [row, nat[0]], row["section"]
+        shares = self._share_rows(base)
+        if shares:
+            return compose.figures(c, shares, self.matcher), shares, shares[0]["section"]
+        return compose.not_found(c, [row], "it gives no national comparison for this "
+                                 "figure"), [], ""
+
+    def _section_named(self, q: Question) -> str:
+        for t in q.key:
+            if t in _SECTION_WORDS:
+                return _SECTION_WORDS[t]
+        return ""
+
+    def _footnote_chunk(self, row: dict):
+        """The footnote chunk(s) that state a row's source; else the data note's sentence on
+        how figures were compiled."""
+        notes = [ch for ch in self.chunks if ch.kind == "footnote" and ch.section == row["section"]
+                 and ch.quote and ch.quote in str(row["footnote"])
+                 and ch.document == row["document"]]
+        if notes or row["source"]:
+            return notes
+        from chatbot.records import Chunk
+
+        for ch in self.chunks:
+            if ch.section == "Data note" and ch.document == row["document"]:
+                for s in compose._sentences(ch.quote):
+                    if "calculated via" in s or "otherwise stated" in s:
+                        return [Chunk(ch.chunk_id, s, s, ch.section, ch.kind, "", ch.start, ch.end,
+                                      ch.document)]
+        return []
+
+    # ------------------------------------------------------------------ prose
+
+    def _prose(self, q: Question, c: Composer, matches: list[Match]) -> tuple[str, list[dict], str]:
+        hits = self.retriever.search(q.text, k=8)
+        picked = compose.best_sentences(q, hits, self.vocab)
+        if not picked:
+            return compose.not_found(c, self._nearest(q, matches), self._why_not(q, matches)), [], ""
+        chart = [h for h in hits[:2] if h.chunk.kind == "chart"]
+        if chart and q.money:
+            return compose.not_found(c, self._nearest(q, matches),
+                                     "its figures for this were in a chart that did not survive "
+                                     "the text extraction"), [], ""
+        kind = compose.prose(c, q, picked)
+        return kind, [], picked[0][1].section
+
+    # ------------------------------------------------------------------ not found
+
+    def _nearest(self, q: Question, matches: list[Match] | None = None) -> list[dict]:
+        from dataclasses import replace
+
+        if matches is None:  # nearest by topic words alone: units and names do not filter
+            matches = self.matcher.rank(replace(q, money=False, share=False, proper=(),
+                                                years=(), types=frozenset()), 5)
+        rows = [m.row for m in matches if m.score >= NEAREST_MIN and m.label_hit][:3]
+        return rows
+
+    def _why_not(self, q: Question, matches: list[Match]) -> str:
+        top = matches[0] if matches else None
+        if top and top.uncovered:
+            names = [_plain(u) for u in top.uncovered if not u.isdigit()]
+            if names:
+                return "it has no figure for " + ", ".join(names)
+            return "it has no figure for that year"
+        for ch in self.chunks:
+            if ch.kind == "chart":
+                caption = {w for w in re.findall(r"[a-z]+", ch.quote.lower())}
+                if any(k in caption for k in q.key if k not in ("innovation", "data")):
+                    title = ch.quote.split(" - ", 1)[-1]
+                    return (f"its figures for this were in a chart (“{_plain(title)}”) that did "
+                            "not survive the text extraction")
+        return ""
+
+    # ------------------------------------------------------------------ finishing
+
+    def _finish(self, q: Question, c: Composer, kind: str, notices: list[str]) -> Answer:
+        kept, dropped = check(c.lines, c.citations, c.calculations)
+        answered = kind not in ("not_found", "empty")
+        if answered and not any(re.search(r"\w", ln) for ln in kept if not ln.startswith("Calc")):
+            log.warning("every line failed the grounding check; answering not_found")
+            c2 = Composer(self.multi)
+            compose.not_found(c2, [], "")
+            kept, kind, answered, c = c2.lines, "not_found", False, c2
+        body = "\n".join(kept).strip()
+        used = c.used_citations(body)
+        retrieved = list(c.retrieved)
+        for mid in c.metric_ids:
+            row = self.matcher.by_id.get(mid)
+            cid = self.chunk_at.get((row["document"], int(row["start"]))) if row else None
+            if cid and cid not in retrieved:
+                retrieved.append(cid)
+        return Answer(
+            text=body, answered=answered, citations=used, kind=kind, question=q.text,
+            metric_ids=list(dict.fromkeys(c.metric_ids)), calculations=list(c.calculations),
+            nearest=list(c.nearest), notices=notices, retrieved=retrieved,
+            dropped=dropped,
+        )
+
+
+def is_comparison(q: Question) -> bool:
+    return bool(re.search(r"\b(compare|compared|difference|gap|more|less|higher|lower|bigger|"
+                          r"smaller|larger|times|ratio)\b", q.text, re.I))
+
+
+def _plain(text: str) -> str:
+    """User words made safe to repeat in Markdown (letters, digits, spaces and dashes only)."""
+    return re.sub(r"[^\w\s\-']", "", text)[:60]
+
+
+def _fill_slots(part: Question, whole: Question) -> Question:
+    """A segment borrows the entity slots it lacks from the whole question."""
+    from dataclasses import replace
+
+    types = part.types or (whole.types if len(whole.types) == 1 or not part.types else part.types)
+    measures = part.measures or whole.measures
+    key = part.key + tuple(t for t in ("capex", "job", "project") if
+                           (t == "job" and "jobs" in measures or t + "" in measures)
+                           and t not in part.key)
+    return replace(part, types=types, measures=measures, key=key,
+                   tokens=part.tokens + tuple(k for k in key if k not in part.tokens),
+                   share=part.share or whole.share and not part.key, money=part.money)
+
+
+def _merge(q: Question, q2: Question) -> Question:
+    from dataclasses import replace
+
+    return replace(q2, verify=q.verify, derived=q.derived, provenance=q.provenance,
+                   numbers=q.numbers, down=q.down, up=q.up, listing=q.listing)
+
+
+def _carry_intents(q: Question, q2: Question) -> Question:
+    from dataclasses import replace
+
+    return replace(q2, verify=q.verify, derived=q.derived, provenance=q.provenance,
+                   numbers=q.numbers, down=q.down, up=q.up, text=q.text, followup=q.followup)

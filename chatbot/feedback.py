@@ -1,0 +1,170 @@
+"""Feedback: readers' ratings of answers → an append-only SQLite file.
+
+In: a ``FeedbackRecord`` (question, answer, citations, rating, comment, session id).
+Out: one row per record in ``settings.feedback_db``, read back with ``FeedbackStore.all()``.
+
+Many Streamlit sessions (threads) and several server processes may write at once, so the
+store opens a short-lived connection per call, uses WAL journaling (readers never block the
+writer), waits on a locked file instead of failing (``busy_timeout``) and commits each
+record in its own ``BEGIN IMMEDIATE`` transaction: a writer killed mid-way loses at most the
+record it was writing. Every failure surfaces as ``FeedbackError``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from chatbot.errors import FeedbackError
+
+#: How long a writer waits for another writer's lock before giving up (milliseconds).
+BUSY_TIMEOUT_MS = 30_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at  TEXT NOT NULL,
+    session_id  TEXT NOT NULL,
+    answer_id   TEXT NOT NULL,
+    question    TEXT NOT NULL,
+    answer      TEXT NOT NULL,
+    citations   TEXT NOT NULL,
+    rating      INTEGER,
+    comment     TEXT NOT NULL
+)
+"""
+_COLUMNS = ("created_at", "session_id", "answer_id", "question", "answer", "citations", "rating",
+            "comment")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """One reader's verdict on one answer.
+
+    ``rating`` follows ``st.feedback("thumbs")``: 1 thumbs up, 0 thumbs down, None when the
+    reader only left a comment. ``answer_id`` groups the records of one answer (a rating and a
+    later comment arrive as two records; the latest wins). ``citations`` is a JSON list.
+    """
+
+    question: str
+    answer: str
+    citations: str = "[]"
+    rating: int | None = None
+    comment: str = ""
+    session_id: str = ""
+    answer_id: str = ""
+    created_at: str = field(default_factory=_now)
+
+    @classmethod
+    def for_answer(cls, question: str, answer, rating: int | None, comment: str = "",
+                   session_id: str = "", answer_id: str = "") -> FeedbackRecord:
+        """A record for a ``chatbot.records.Answer`` (citations stored as JSON)."""
+        cites = json.dumps([c.to_dict() for c in answer.citations], ensure_ascii=False)
+        return cls(question=question, answer=answer.text, citations=cites, rating=rating,
+                   comment=comment, session_id=session_id, answer_id=answer_id)
+
+    def citation_list(self) -> list[dict]:
+        """The citations as dictionaries."""
+        return json.loads(self.citations)
+
+
+class FeedbackStore:
+    """Append-only feedback file: ``FeedbackStore(path).add(record) / .all() / .count()``."""
+
+    def __init__(self, path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._ready = False
+        self._init_lock = threading.Lock()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per record.
+            con = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000,
+                                  isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise self._error("open", exc) from exc
+        try:
+            con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            if not self._ready:
+                self._initialise(con)
+            # NORMAL is durable against a crashed or killed process in WAL mode; only a power
+            # cut can lose the last commits, which is acceptable for feedback.
+            con.execute("PRAGMA synchronous = NORMAL")
+            yield con
+        except sqlite3.Error as exc:
+            raise self._error("use", exc) from exc
+        finally:
+            con.close()
+
+    def _initialise(self, con: sqlite3.Connection) -> None:
+        """Switch the file to WAL and create the table (once per store object).
+
+        Changing the journal mode can report "locked" at once, without waiting, while another
+        process is setting up the same file, so it is retried until the busy timeout.
+        """
+        with self._init_lock:
+            if self._ready:
+                return
+            deadline = time.monotonic() + self.busy_timeout_ms / 1000
+            while True:
+                try:
+                    # WAL is a property of the file: every later connection inherits it.
+                    con.execute("PRAGMA journal_mode = WAL")
+                    con.execute(_SCHEMA)
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            self._ready = True
+
+    def _error(self, what: str, exc: Exception) -> FeedbackError:
+        return FeedbackError(
+            f"could not {what} the feedback store {self.path} ({exc}); check that the folder is "
+            "writable or point CHATBOT_FEEDBACK_DB at another file"
+        )
+
+    def add(self, record: FeedbackRecord) -> int:
+        """Append one record in its own transaction; returns its row id."""
+        if record.rating not in (None, 0, 1):
+            raise FeedbackError(f"rating must be 0, 1 or empty, not {record.rating!r}")
+        values = tuple(getattr(record, c) for c in _COLUMNS)
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")  # take the write lock now, waiting up to busy_timeout
+            try:
+                cur = con.execute(
+                    f"INSERT INTO feedback ({', '.join(_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(_COLUMNS))})",
+                    values,
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+            return int(cur.lastrowid)
+
+    def all(self) -> list[FeedbackRecord]:
+        """Every record, oldest first."""
+        with self._connect() as con:
+            rows = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM feedback ORDER BY id").fetchall()
+        return [FeedbackRecord(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
+
+    def count(self) -> int:
+        """How many records the file holds."""
+        with self._connect() as con:
+            return int(con.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])

@@ -1,0 +1,162 @@
+"""Lookup: match a question to rows of the metrics table — exact, explainable, no model.
+
+In: the metrics table and a read ``Question``. Out: ``Match`` rows ranked by score, each with
+what it covered. Rows are matched by label, aliases, entities (FDI vs DDI; capex vs jobs vs
+projects; share vs count; money), years and names, with typo-corrected words. A match is
+*confident* only when a label or alias word matched and nothing the question names (a place,
+a year, an organisation) is missing from the row.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from chatbot.question import Question, measure_words, type_words
+from chatbot.retrieve import STOPWORDS, stem
+
+MIN_SCORE = 2.2
+#: Names that do not narrow a question (every figure is about them).
+GENERIC_NAMES = frozenset(
+    "midlands midland uk england britain midlands engine data driven healthcare innovation "
+    "cluster snapshot what how is the are which who where when why does did can tell give "
+    "please and or i in of is it true was were has have do fdi ddi".split()
+)
+
+
+def _toks(text: str) -> set[str]:
+    return {stem(w) for w in re.findall(r"[a-z0-9£$]+", text.lower()) if w not in STOPWORDS}
+
+
+def _slots(text: str, table) -> set[str]:
+    low = text.lower()
+    return {k for k in table if any(re.search(rf"\b{w}\b", low) for w in table[k])}
+
+
+_TYPES = {k: type_words(k) for k in ("fdi", "ddi")}
+_MEASURES = {k: measure_words(k) for k in ("capex", "jobs", "projects")}
+
+
+@dataclass(frozen=True)
+class Match:
+    row: dict
+    score: float
+    label_hit: bool
+    uncovered: tuple[str, ...] = ()
+
+    @property
+    def confident(self) -> bool:
+        return self.score >= MIN_SCORE and self.label_hit and not self.uncovered
+
+    @property
+    def metric_id(self) -> str:
+        return self.row["metric_id"]
+
+
+class MetricMatcher:
+    """Scores every row of the table against a question."""
+
+    def __init__(self, table):
+        self.rows: list[dict] = table.to_dict("records")
+        self.by_id = {r["metric_id"]: r for r in self.rows}
+        self._label: list[set[str]] = []
+        self._ctx: list[set[str]] = []
+        self._phrases: list[list[set[str]]] = []
+        self._types: list[set[str]] = []
+        self._measures: list[set[str]] = []
+        self._full: list[str] = []
+        df: dict[str, int] = {}
+        for r in self.rows:
+            aliases = [a for a in str(r["aliases"]).split("|") if a.strip()]
+            phrases = [_toks(p) for p in [r["label"], *aliases]]
+            label = set().union(*phrases) if phrases else set()
+            ctx = _toks(" ".join(str(r[c]) for c in ("qualifier", "quote", "section", "source",
+                                                      "footnote", "period", "document")))
+            self._label.append(label)
+            self._ctx.append(ctx)
+            self._phrases.append([p for p in phrases if p])
+            self._types.append(_slots(r["label"] + " " + r["qualifier"], _TYPES)
+                               if re.search(r"\b(FDI|DDI|Foreign Direct|Domestic Direct)\b",
+                                            r["label"] + " " + r["qualifier"]) else set())
+            self._measures.append(_slots(r["label"], _MEASURES) if self._types[-1] else set())
+            self._full.append(" ".join(str(r[c]) for c in ("label", "aliases", "quote", "section",
+                                                           "source", "footnote", "qualifier",
+                                                           "document")).lower())
+            for t in label | ctx:
+                df[t] = df.get(t, 0) + 1
+        n = len(self.rows)
+        self.idf = {t: math.log(1 + n / (d + 0.5)) for t, d in df.items()}
+
+    def siblings(self, metric_id: str) -> list[dict]:
+        """Rows stated in the same panel (or sentence block) as ``metric_id``."""
+        panel = self.by_id[metric_id]["panel"] or metric_id
+        return [r for r in self.rows if (r["panel"] or r["metric_id"]) == panel]
+
+    def concept_rows(self, row: dict) -> list[dict]:
+        if not row.get("concept"):
+            return [row]
+        return [r for r in self.rows if r.get("concept") == row["concept"]
+                and r["document"] == row["document"]]
+
+    def score_row(self, i: int, q: Question) -> Match:
+        row = self.rows[i]
+        label, ctx = self._label[i], self._ctx[i]
+        score, label_hit = 0.0, False
+        qset = set(q.tokens)
+        for t in q.key:
+            w = self.idf.get(t, 0.0)
+            if t in label:
+                score += w
+                label_hit = True
+            elif t in ctx:
+                score += 0.3 * w
+        best = 0.0
+        for p in self._phrases[i]:
+            if p <= qset:
+                best = max(best, 0.5 * sum(self.idf.get(t, 0.0) for t in p))
+        if best:
+            label_hit = True
+        score += best
+        # Entities: FDI vs DDI, capex vs jobs vs projects.
+        if q.types and self._types[i] and not (q.types & self._types[i]):
+            score -= 100
+        if q.types and not self._types[i]:
+            score -= 1.5
+        if q.measures and self._measures[i] and not (q.measures & self._measures[i]):
+            score -= 100
+        # Share vs count, money vs count.
+        is_share = row["unit"] == "percent"
+        if q.share and not is_share:
+            score -= 2.0
+        elif not q.share and is_share and row["kind"] not in ("figure", "table_row"):
+            score -= 1.0
+        if q.money and row["unit"] not in ("GBP", "USD"):
+            score -= 2.5
+        for value, unit in q.numbers:  # "did numbers fall by 62%?" names the row's own value
+            if math.isclose(value, float(row["value"]), rel_tol=1e-6) and \
+                    (unit == "percent") == (row["unit"] == "percent"):
+                score += 2.0
+                break
+        uncovered: list[str] = []
+        full = self._full[i]
+        for y in q.years:
+            if y not in full and y not in str(row["period"]):
+                uncovered.append(y)
+        for name in q.proper:
+            low = name.lower()
+            if low in GENERIC_NAMES or all(w in GENERIC_NAMES for w in low.split()):
+                continue
+            if not re.search(rf"\b{re.escape(low.rstrip('s'))}", full):
+                uncovered.append(name)
+        score -= 2.0 * len(uncovered)
+        return Match(row, round(score, 4), label_hit, tuple(uncovered))
+
+    def rank(self, q: Question, limit: int = 10) -> list[Match]:
+        scored = [self.score_row(i, q) for i in range(len(self.rows))]
+        scored.sort(key=lambda m: -m.score)  # stable: ties keep table order
+        return scored[:limit]
+
+    def best(self, q: Question) -> Match | None:
+        ranked = self.rank(q, 1)
+        return ranked[0] if ranked else None

@@ -1,0 +1,203 @@
+"""Question: clean user input and read what it asks for — pure functions, no model.
+
+In: raw user text. Out: a ``Question`` with cleaned text, typo-corrected tokens, the numbers
+it mentions and its intents (quantity, share, money, provenance, derived, verification, list,
+follow-up). Everything the answer engine needs to route, nothing that answers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from chatbot.retrieve import STOPWORDS, stem
+
+#: Words too common in this corpus to say what a question is about.
+GENERIC = frozenset(
+    "midlands midland cluster snapshot data driven healthcare health innovation region regional "
+    "engine figure figures number numbers many much total value amount according report say "
+    "says said stated state here please know want like current currently there their tell "
+    "question answer actually exactly approximately roughly about around overall "
+    "snapshot's area 2023".split()
+)
+_TYPE_WORDS = {
+    "fdi": ("fdi", "foreign direct", "foreign investment", "foreign"),
+    "ddi": ("ddi", "domestic direct", "domestic investment", "domestic"),
+}
+_MEASURE_WORDS = {
+    "capex": ("capex", "capital expenditure", "capital investment", "capital"),
+    "jobs": ("jobs", "job", "employment created", "jobs created"),
+    "projects": ("projects", "project"),
+}
+_SHARE_RE = re.compile(r"\b(share|percent|percentage|proportion|fraction|% of|of (the )?uk|"
+                       r"uk total|of all|national share)\b|%", re.I)
+_MONEY_RE = re.compile(r"\b(how much money|pounds|sterling|dollars|worth|revenue|turnover|spend|"
+                       r"spent|budget|gbp|usd|£|\$)", re.I)
+_QUANTITY_RE = re.compile(
+    r"\b(how many|how much|number of|no\. of|count of|total|amount|what percentage|what share|"
+    r"what proportion|how big|how large|how high|average|mean|median|what (is|was|are|were) the "
+    r"(\w+ ){0,3}(figure|number|count|value|share|percentage|proportion|level|size|rate|total|"
+    r"salary|population))\b", re.I)
+_PROVENANCE_RE = re.compile(
+    r"\b(source|sources|sourced|where (does|do|did|is|are) .*(come|from|get)|come from|comes from|"
+    r"who (collected|compiled|produced|measured|says|provides|published)|data provider|"
+    r"provenance|footnote|according to whom|based on what|which dataset|what dataset)\b", re.I)
+_DERIVED_RE = re.compile(
+    r"\b(difference|differ by|gap between|how much (more|less|higher|lower|bigger|larger|smaller)|"
+    r"how many more|how many fewer|by how much|minus|subtract|ratio|times (as|more|larger|bigger)|"
+    r"how many times|combined|sum of|add up|added together|together|in total|altogether|"
+    r"which is (larger|bigger|higher|greater|smaller|lower)|more than|less than|fewer than|"
+    r"higher than|lower than|larger than|bigger than|smaller than|exceed|compare|compared|versus|"
+    r"vs\.?)\b", re.I)
+_VERIFY_RE = re.compile(
+    r"^(is it (true|correct|right|the case)|is|are|was|were|did|does|do|has|have|had|can you "
+    r"confirm|confirm|true or false|am i right)\b|\b(is it true|is that (true|right|correct)|"
+    r"right\?|correct\?)", re.I)
+_LIST_RE = re.compile(
+    r"\b(which|list|name|names|what are the|who are the|enumerate|identify|mention(ed)?)\b", re.I)
+_FOLLOWUP_RE = re.compile(
+    r"^(and|what about|how about|and what about|what of|same for|also|ok(ay)?,? (and|what))\b|"
+    r"\b(that|this|it|those|these|there|same|them|its)\b", re.I)
+_NATIONAL_RE = re.compile(r"\b(national(ly)?|uk average|across the uk|rest of the uk|"
+                          r"compare(d)? (to|with) the uk|england)\b", re.I)
+_DIRECTION_DOWN = re.compile(r"\b(fall|fell|fallen|decline[ds]?|declining|decrease[ds]?|drop(ped)?|"
+                             r"shrink|shrank|shrunk|lower|less|fewer|reduc\w*|down)\b", re.I)
+_DIRECTION_UP = re.compile(r"\b(grow|grew|grown|growth|increase[ds]?|rise|rose|risen|higher|more|"
+                           r"up|gain\w*|expan\w*)\b", re.I)
+_FUTURE_RE = re.compile(r"\b(will|forecast\w*|predict\w*|projection|projected|next (year|decade)|"
+                        r"in (20[3-9]\d)|by (20[3-9]\d)|future|going to)\b", re.I)
+_NUMBER_RE = re.compile(r"(?<![\w.])([$£])?(\d[\d,]*(?:\.\d+)?)\s*(bn|m|k|million|billion)?(%)?",
+                        re.I)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A user question, cleaned and read."""
+
+    text: str  # cleaned text the engine works on
+    tokens: tuple[str, ...]  # lower-cased, typo-corrected, stemmed content tokens
+    key: tuple[str, ...]  # tokens that say what is asked about (no generic words)
+    numbers: tuple[tuple[float, str], ...]  # (value, unit) mentioned
+    proper: tuple[str, ...]  # capitalised names and acronyms as typed
+    years: tuple[str, ...]
+    types: frozenset[str] = field(default_factory=frozenset)  # fdi / ddi
+    measures: frozenset[str] = field(default_factory=frozenset)  # capex / jobs / projects
+    share: bool = False
+    money: bool = False
+    quantity: bool = False
+    provenance: bool = False
+    derived: bool = False
+    verify: bool = False
+    listing: bool = False
+    followup: bool = False
+    national: bool = False
+    future: bool = False
+    down: bool = False
+    up: bool = False
+
+
+def sanitize(text: object, max_chars: int) -> tuple[str, list[str]]:
+    """Make any input safe to read: str, no control bytes or lone surrogates, bounded length."""
+    notices: list[str] = []
+    if text is None:
+        text = ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = str(text)
+    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL_RE.sub(" ", text)
+    if len(text) > max_chars:
+        text = text[:max_chars]
+        notices.append(f"Your question was longer than {max_chars:,} characters; only the first "
+                       f"{max_chars:,} were read.")
+    return " ".join(text.split()), notices
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9][a-z0-9'’\-]*", text.lower())
+
+
+class Vocabulary:
+    """Words of the corpus, for typo correction ("avrage salery" → "average salary")."""
+
+    def __init__(self, texts: list[str]):
+        vocab: set[str] = set()
+        for t in texts:
+            vocab.update(w.strip("'’-") for w in words(t))
+        self.words = sorted(w for w in vocab if len(w) >= 2)
+        self.set = frozenset(self.words)
+        self.stems = frozenset(stem(w) for w in self.words)
+        self._cache: dict[str, str] = {}
+
+    def correct(self, word: str) -> str:
+        if word in self.set or len(word) < 4 or not word.isalpha() or word in STOPWORDS:
+            return word
+        if stem(word) in self.stems:
+            return word
+        if word not in self._cache:
+            # Same first letter and a close spelling: "salery" → "salary", not "fall" → "all".
+            pool = [w for w in self.words if w[0] == word[0] and abs(len(w) - len(word)) <= 2]
+            cutoff = 0.8 if len(word) >= 5 else 0.75
+            match = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)
+            self._cache[word] = match[0] if match else word
+        return self._cache[word]
+
+
+def _slots(text: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    low = text.lower()
+    return frozenset(k for k, ws in table.items() if any(re.search(rf"\b{w}\b", low) for w in ws))
+
+
+def numbers_in(text: str) -> list[tuple[float, str]]:
+    """Numbers a question mentions, with a unit guess: (300.0, 'count'), (62.0, 'percent')."""
+    out = []
+    for m in _NUMBER_RE.finditer(text):
+        cur, num, scale, pct = m.groups()
+        try:
+            value = float(num.replace(",", ""))
+        except ValueError:
+            continue
+        if not pct and not cur and not scale and re.fullmatch(r"(19|20)\d{2}", num):
+            continue  # a year
+        if scale:
+            value *= {"k": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}[scale.lower()]
+        unit = "percent" if pct else ("GBP" if cur == "£" else "USD" if cur == "$" else "count")
+        out.append((value, unit))
+    return out
+
+
+def read(text: str, vocab: Vocabulary) -> Question:
+    """Read a cleaned question."""
+    raw_words = words(text)
+    corrected = [vocab.correct(w) for w in raw_words]
+    fixed_text = " ".join(corrected)
+    toks = tuple(stem(w) for w in corrected if w not in STOPWORDS)
+    key = tuple(t for t in toks if t not in GENERIC and stem(t) not in GENERIC
+                and not re.fullmatch(r"\d+", t))
+    proper = tuple(dict.fromkeys(
+        re.findall(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*", text)
+        + re.findall(r"\b[A-Z]{2,5}s?\b", text)))
+    low = fixed_text
+    return Question(
+        text=text, tokens=toks, key=key, numbers=tuple(numbers_in(text)), proper=proper,
+        years=tuple(re.findall(r"\b(?:19|20)\d{2}\b", text)),
+        types=_slots(low, _TYPE_WORDS), measures=_slots(low, _MEASURE_WORDS),
+        share=bool(_SHARE_RE.search(text)), money=bool(_MONEY_RE.search(text)),
+        quantity=bool(_QUANTITY_RE.search(low)), provenance=bool(_PROVENANCE_RE.search(low)),
+        derived=bool(_DERIVED_RE.search(low)), verify=bool(_VERIFY_RE.search(low)),
+        listing=bool(_LIST_RE.search(low)), followup=bool(_FOLLOWUP_RE.search(low)),
+        national=bool(_NATIONAL_RE.search(low)), future=bool(_FUTURE_RE.search(low)),
+        down=bool(_DIRECTION_DOWN.search(low)), up=bool(_DIRECTION_UP.search(low)),
+    )
+
+
+def type_words(slot: str) -> tuple[str, ...]:
+    return _TYPE_WORDS.get(slot, ())
+
+
+def measure_words(slot: str) -> tuple[str, ...]:
+    return _MEASURE_WORDS.get(slot, ())
