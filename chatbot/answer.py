@@ -28,7 +28,7 @@ log = logging.getLogger("chatbot.answer")
 
 NEAREST_MIN = 1.0
 EMPTY_TEXT = "Please ask a question about the snapshot — for example, “What is the average salary?”"
-_SEG_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bplus\b|\bas well as\b|\bversus\b|\bvs\.?|"
+_SEG_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bor\b|\bplus\b|\bas well as\b|\bversus\b|\bvs\.?|"
                      r"\bcompared (?:to|with)\b|\bthan\b)\s*", re.I)
 _SECTION_WORDS = {
     "talent": "Talent Ecosystem", "skills": "Talent Ecosystem", "workforce": "Talent Ecosystem",
@@ -85,8 +85,22 @@ class Engine:
         if q.future and not q.provenance:
             return compose.not_found(c, self._nearest(q), "it reports past data and makes no "
                                      "forecasts"), [], ""
+        if q.date:
+            rows = [r for r in self.matcher.rows if r["unit"] == "date"]
+            if rows:
+                return compose.figures(c, rows[:1], self.matcher), rows[:1], rows[0]["section"]
+        if (q.define or q.why) and not q.quantity and not state.turns:
+            done = self._define(q, c) if q.define else ""
+            if not done:
+                done = self._prose(q, c, [], strict=True)[0]
+            if done:
+                return done, [], c.citations[0].section if c.citations else ""
         matches = self._segment_matches(q)
         own = [m for m in matches if m.confident]
+        if len(q.numbers) >= 2 and not q.derived:
+            rows = self._rows_for_numbers(q)
+            if len(rows) >= 2:
+                return compose.figures(c, rows, self.matcher, compare=True), rows, rows[0]["section"]
         p = plan(q, state, bool(own))
         if p.move == "provenance":
             rows = [self.matcher.by_id[i] for i in p.base if i in self.matcher.by_id]
@@ -102,11 +116,22 @@ class Engine:
             if p.move == "same":
                 q2 = _merge(q, q2)
             matches = self._segment_matches(q2)
+            if p.move == "same":  # prefer a row the new words point at, not the last answer
+                new = set(q.key)
+                fresh = [m for m in matches if m.metric_id not in p.base and m.confident
+                         and new & self.matcher.label_tokens(m.metric_id)]
+                matches = fresh or [m for m in matches if m.metric_id not in p.base] or matches
             own = [m for m in matches if m.confident]
             q = _carry_intents(q, q2) if own else q
         rows = [m.row for m in own]
         if q.provenance and rows:
             return compose.provenance(c, rows, self._footnote_chunk), rows, rows[0]["section"]
+        if q.derived and q.share and len(rows) >= 2 and all(r["unit"] != "percent" for r in rows):
+            gap = [r for r in self.matcher.siblings(rows[0]["metric_id"])
+                   + self.matcher.siblings(rows[1]["metric_id"])
+                   if r["unit"] == "percent" and re.search(r"lower|higher|gap", r["label"], re.I)]
+            if gap:
+                return compose.figures(c, gap[:1], self.matcher), gap[:1], gap[0]["section"]
         if q.derived and len(rows) >= 2 and not q.listing:
             done = compose.derived(c, q, rows[0], rows[1])
             if done:
@@ -139,7 +164,7 @@ class Engine:
         hits = self.retriever.search(q.text, k=6, mode="bm25")
         picked = compose.best_sentences(q, [h for h in hits if h.chunk.kind == "list"])
         if picked and picked[0][2] >= 0.6:
-            return compose.prose(c, q, picked[:1] if "-" not in picked[0][0][:2] else picked)
+            return compose.prose(c, q, picked)
         return ""
 
     def _segment_matches(self, q: Question) -> list[Match]:
@@ -147,7 +172,8 @@ class Engine:
         parts = [s for s in _SEG_RE.split(q.text) if s and re.search(r"\w", s)]
         whole = self.matcher.rank(q, 5)
         whole = whole[:1] + [m for m in whole[1:] if not m.confident]  # one figure unless asked
-        if len(parts) < 2:
+        if len(parts) < 2 or (whole and whole[0].confident and whole[0].coverage >= 0.8
+                              and not q.derived and not (len(q.types) > 1 or len(q.measures) > 1)):
             return whole
         found: list[Match] = []
         for part in parts:
@@ -162,6 +188,32 @@ class Engine:
         if len([f for f in found if f.confident]) >= 2:
             return found
         return whole
+
+    def _rows_for_numbers(self, q: Question) -> list[dict]:
+        """For "is it X or Y?": the best-matching row stating each number."""
+        ranked = self.matcher.rank(q, len(self.matcher.rows))
+        out: list[dict] = []
+        for value, unit in q.numbers:
+            for m in ranked:
+                if m.score > 0 and compose.same_value(value, unit, m.row) and m.row not in out:
+                    out.append(m.row)
+                    break
+        return out
+
+    def _define(self, q: Question, c: Composer) -> str:
+        """"What does FDI stand for?": the words the snapshot spells the acronym out with."""
+        for acro in re.findall(r"\b[A-Z]{2,6}\b", q.text):
+            pattern = r"\b" + r"[\s-]+".join(f"{ch}[a-z]+" for ch in acro) + r"\b"
+            for ch in self.chunks:
+                m = re.search(pattern, ch.quote)
+                if m:
+                    sentence = next(s for s in compose._sentences(ch.quote) if m.group(0) in s)
+                    n = c.cite(sentence, ch.section, ch.source, None, ch.chunk_id, m.group(0),
+                               ch.document)
+                    c.retrieved.append(ch.chunk_id)
+                    c.add(f"In the snapshot, {acro} stands for **{m.group(0)}**: “{sentence}” [{n}]")
+                    return "prose"
+        return ""
 
     def _share_rows(self, base: tuple[str, ...]) -> list[dict]:
         out = []
@@ -211,9 +263,12 @@ class Engine:
 
     # ------------------------------------------------------------------ prose
 
-    def _prose(self, q: Question, c: Composer, matches: list[Match]) -> tuple[str, list[dict], str]:
+    def _prose(self, q: Question, c: Composer, matches: list[Match],
+               strict: bool = False) -> tuple[str, list[dict], str]:
         hits = self.retriever.search(q.text, k=8)
         picked = compose.best_sentences(q, hits, self.vocab)
+        if strict and (not picked or picked[0][2] < 0.6):
+            return "", [], ""
         if not picked:
             return compose.not_found(c, self._nearest(q, matches), self._why_not(q, matches)), [], ""
         chart = [h for h in hits[:2] if h.chunk.kind == "chart"]
@@ -293,9 +348,8 @@ def _fill_slots(part: Question, whole: Question) -> Question:
 
     types = part.types or (whole.types if len(whole.types) == 1 or not part.types else part.types)
     measures = part.measures or whole.measures
-    key = part.key + tuple(t for t in ("capex", "job", "project") if
-                           (t == "job" and "jobs" in measures or t + "" in measures)
-                           and t not in part.key)
+    stems = {"capex": "capex", "jobs": "job", "projects": "project"}
+    key = part.key + tuple(stems[m] for m in sorted(measures) if stems[m] not in part.key)
     return replace(part, types=types, measures=measures, key=key,
                    tokens=part.tokens + tuple(k for k in key if k not in part.tokens),
                    share=part.share or whole.share and not part.key, money=part.money)

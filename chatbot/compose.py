@@ -15,7 +15,7 @@ from chatbot.retrieve import stem
 
 #: Share of the question's key words (weighted by rarity) a passage must contain to answer it.
 MIN_COVERAGE = 0.5
-MAX_SENTENCES = 3
+MAX_SENTENCES = 4
 _UNIT_WORDS = {"jobs": "jobs", "projects": "projects", "investments": "investments",
                "funds": "funds", "universities": "universities", "companies": "companies"}
 
@@ -84,8 +84,16 @@ def row_text(row: dict, multi: bool = False) -> str:
     return f"{label}: **{disp}**{post}{period_part}{qual_part}. Source: {src}{doc}"
 
 
-def figures(c: Composer, rows: list[dict], matcher, overview: str = "") -> str:
+def figures(c: Composer, rows: list[dict], matcher, overview: str = "",
+            compare: bool = False) -> str:
     """One figure, several figures, a section overview, or the conflict between figures."""
+    if compare:
+        c.add("The snapshot states both figures, for different things:" if
+              len({r.get("concept") or r["metric_id"] for r in rows}) > 1 else
+              "The snapshot states both figures:")
+        for r in rows:
+            c.add(f"- {r['section']}: {row_text(r, c.multi)} [{c.cite_row(r)}]")
+        return "conflict"
     if overview:
         c.add(f"Figures in the {overview} section:")
         for r in rows:
@@ -163,7 +171,7 @@ def derived(c: Composer, q, a: dict, b: dict) -> str | None:
         res = f"{r:.2f}".rstrip("0").rstrip(".")
         calc = f"{da} ÷ {db} = {res}"
         c.add(f"{a['label']} (**{da}**) is **{res}×** {b['label']} (**{db}**) [{na}][{nb}].")
-    elif re.search(r"\b(combined|sum|together|altogether|in total|add up|added)\b", text):
+    elif re.search(r"\b(combined|sum|together|altogether|total|plus|add up|added)\b", text):
         res = fmt(a["value"] + b["value"], a)
         calc = f"{da} + {db} = {res}"
         c.add(f"{a['label']} (**{da}**) and {b['label']} (**{db}**) together: **{res}** "
@@ -180,7 +188,8 @@ def derived(c: Composer, q, a: dict, b: dict) -> str | None:
                                       text))
             truth = (a["value"] > b["value"]) if claim_up else (a["value"] < b["value"])
             lead = "Yes. " if truth else "No. "
-        c.add(f"{lead}{big['label']} (**{dbig}**) is higher than {small['label']} (**{dsmall}**) "
+        word = "higher" if a["value"] >= b["value"] else "lower"
+        c.add(f"{lead}{a['label']} (**{da}**) is {word} than {b['label']} (**{db}**) "
               f"by **{res}**{unit} [{na}][{nb}].")
     c.calculations.append(calc)
     c.add(f"Calculation: {calc}")
@@ -210,7 +219,7 @@ def national(c: Composer, row: dict, nat: dict, gap: dict | None) -> str:
 # ---------------------------------------------------------------------------- checks
 
 
-def _same(value: float, unit: str, row: dict) -> bool:
+def same_value(value: float, unit: str, row: dict) -> bool:
     if unit == "percent" and row["unit"] != "percent":
         return False
     if unit in ("GBP", "USD") and row["unit"] not in ("GBP", "USD"):
@@ -222,7 +231,7 @@ def verify(c: Composer, q, row: dict, matcher) -> str:
     """Yes or no first, then the snapshot's figure."""
     group = matcher.concept_rows(row)
     if q.numbers:
-        hit = next((r for r in [row, *group] for v, u in q.numbers if _same(v, u, r)), None)
+        hit = next((r for r in [row, *group] for v, u in q.numbers if same_value(v, u, r)), None)
         if hit is not None:
             wrong_way = _direction_conflict(q, hit)
             c.add(("No — the direction is wrong. " if wrong_way else "Yes. ")

@@ -22,6 +22,7 @@ class State:
     """What the conversation knows after a turn."""
 
     metric_ids: tuple[str, ...] = ()  # last answered metrics
+    labels: tuple[str, ...] = ()  # their labels (a follow-up borrows their words)
     section: str = ""  # last section talked about
     types: frozenset[str] = field(default_factory=frozenset)  # fdi / ddi
     measures: frozenset[str] = field(default_factory=frozenset)  # capex / jobs / projects
@@ -53,11 +54,12 @@ def plan(q: Question, state: State, own_confident: bool) -> Plan:
     if not is_followup(q, state) or not state.metric_ids and not state.section:
         return Plan(q.text)
     base = state.metric_ids
-    if base and q.provenance and (q.followup or not own_confident):
+    bare = not [k for k in q.key if k not in _MOVE_WORDS]
+    if base and q.provenance and (q.followup or not own_confident or bare):
         return Plan(q.text, "provenance", base)
-    if base and q.national and (q.followup or not own_confident):
+    if base and q.national and (q.followup or not own_confident or bare):
         return Plan(q.text, "national", base)
-    if base and q.share and not own_confident and not (q.types or q.measures):
+    if base and q.share and (bare or not own_confident) and not (q.types or q.measures):
         return Plan(q.text, "share", base)
     if (q.types or q.measures) and (state.types or state.measures) and not own_confident:
         types = q.types or state.types
@@ -69,10 +71,16 @@ def plan(q: Question, state: State, own_confident: bool) -> Plan:
     if q.types and (state.types or state.measures) and not q.measures:
         words = [t.upper() for t in sorted(q.types)] + sorted(state.measures)
         return Plan(" ".join(words), rewritten=True)
-    if not own_confident:
-        context = state.section
-        return Plan(f"{q.text} {context}".strip(), "same", base, rewritten=bool(context))
+    if not own_confident and base and state.labels:
+        return Plan(f"{q.text} {state.labels[0]}", "same", base, rewritten=True)
+    if not own_confident and state.section:
+        return Plan(f"{q.text} {state.section}", "same", base, rewritten=True)
     return Plan(q.text)
+
+
+#: Words that only say *how* to look at the last figure, not *which* figure.
+_MOVE_WORDS = frozenset("share percentage percent proportion uk total national nationally compare "
+                        "comparison source come data figure that this it".split())
 
 
 def next_state(state: State, q: Question, metric_rows: list[dict], section: str,
@@ -88,7 +96,9 @@ def next_state(state: State, q: Question, metric_rows: list[dict], section: str,
     if not metric_rows:
         types, measures = state.types, state.measures
     share = any(r["unit"] == "percent" for r in metric_rows) if metric_rows else state.share
+    labels = tuple(r["label"] for r in metric_rows) or state.labels
     return replace(state, metric_ids=ids if kind != "not_found" else state.metric_ids,
+                   labels=labels if kind != "not_found" else state.labels,
                    section=section or state.section, types=types or q.types,
                    measures=measures or q.measures, share=share, kind=kind,
                    question=q.text, turns=state.turns + 1)

@@ -38,16 +38,22 @@ _TYPES = {k: type_words(k) for k in ("fdi", "ddi")}
 _MEASURES = {k: measure_words(k) for k in ("capex", "jobs", "projects")}
 
 
+#: Share of the question's key words (by rarity) a row must account for to be the answer.
+MIN_COVERAGE = 0.5
+
+
 @dataclass(frozen=True)
 class Match:
     row: dict
     score: float
     label_hit: bool
     uncovered: tuple[str, ...] = ()
+    coverage: float = 0.0
 
     @property
     def confident(self) -> bool:
-        return self.score >= MIN_SCORE and self.label_hit and not self.uncovered
+        return (self.score >= MIN_SCORE and self.label_hit and not self.uncovered
+                and self.coverage >= MIN_COVERAGE)
 
     @property
     def metric_id(self) -> str:
@@ -93,6 +99,9 @@ class MetricMatcher:
         panel = self.by_id[metric_id]["panel"] or metric_id
         return [r for r in self.rows if (r["panel"] or r["metric_id"]) == panel]
 
+    def label_tokens(self, metric_id: str) -> set[str]:
+        return self._label[self.rows.index(self.by_id[metric_id])]
+
     def concept_rows(self, row: dict) -> list[dict]:
         if not row.get("concept"):
             return [row]
@@ -104,13 +113,17 @@ class MetricMatcher:
         label, ctx = self._label[i], self._ctx[i]
         score, label_hit = 0.0, False
         qset = set(q.tokens)
+        covered = total = 0.0
         for t in q.key:
             w = self.idf.get(t, 0.0)
+            total += w or 1.0
             if t in label:
                 score += w
+                covered += w
                 label_hit = True
             elif t in ctx:
                 score += 0.3 * w
+                covered += 0.5 * w
         best = 0.0
         for p in self._phrases[i]:
             if p <= qset:
@@ -150,7 +163,8 @@ class MetricMatcher:
             if not re.search(rf"\b{re.escape(low.rstrip('s'))}", full):
                 uncovered.append(name)
         score -= 2.0 * len(uncovered)
-        return Match(row, round(score, 4), label_hit, tuple(uncovered))
+        coverage = covered / total if total else 0.0
+        return Match(row, round(score, 4), label_hit, tuple(uncovered), round(coverage, 3))
 
     def rank(self, q: Question, limit: int = 10) -> list[Match]:
         scored = [self.score_row(i, q) for i in range(len(self.rows))]

@@ -23,8 +23,16 @@ GENERIC = frozenset(
     "snapshot's area 2023".split()
 )
 _TYPE_WORDS = {
-    "fdi": ("fdi", "foreign direct", "foreign investment", "foreign"),
+    "fdi": ("fdi", "foreign direct", "foreign investment", r"foreign(?![- ]own)"),
     "ddi": ("ddi", "domestic direct", "domestic investment", "domestic"),
+}
+#: Words people use for the same thing the snapshot names differently.
+SYNONYMS = {
+    "grown": "growth", "grew": "growth", "grow": "growth", "growing": "growth",
+    "pay": "salary", "wage": "salary", "wages": "salary", "earn": "earnings",
+    "firms": "companies", "firm": "company", "startups": "incorporations",
+    "staff": "employees", "workers": "employees", "employed": "employees",
+    "spinout": "spinouts", "spin": "spinouts", "headquartered": "hq",
 }
 _MEASURE_WORDS = {
     "capex": ("capex", "capital expenditure", "capital investment", "capital"),
@@ -33,8 +41,8 @@ _MEASURE_WORDS = {
 }
 _SHARE_RE = re.compile(r"\b(share|percent|percentage|proportion|fraction|% of|of (the )?uk|"
                        r"uk total|of all|national share)\b|%", re.I)
-_MONEY_RE = re.compile(r"\b(how much money|pounds|sterling|dollars|worth|revenue|turnover|spend|"
-                       r"spent|budget|gbp|usd|£|\$)", re.I)
+_MONEY_RE = re.compile(r"\b(money|pounds|sterling|dollars|worth|revenue|turnover|spend|"
+                       r"spent|budget|raised|raise|gbp|usd)\b|£|\$", re.I)
 _QUANTITY_RE = re.compile(
     r"\b(how many|how much|number of|no\. of|count of|total|amount|what percentage|what share|"
     r"what proportion|how big|how large|how high|average|mean|median|what (is|was|are|were) the "
@@ -43,11 +51,21 @@ _QUANTITY_RE = re.compile(
 _PROVENANCE_RE = re.compile(
     r"\b(source|sources|sourced|where (does|do|did|is|are) .*(come|from|get)|come from|comes from|"
     r"who (collected|compiled|produced|measured|says|provides|published)|data provider|"
-    r"provenance|footnote|according to whom|based on what|which dataset|what dataset)\b", re.I)
+    r"provenance|footnote|according to whom|based on what|which dataset|what dataset|"
+    r"which (academic |calendar )?year|what (academic )?(year|period|time period)|relate to|"
+    r"refer to)\b", re.I)
+_DEFINE_RE = re.compile(r"\b(stand for|stands for|mean|means|meaning|definition|defined|define|"
+                        r"what is meant|acronym|abbreviation)\b", re.I)
+_WHY_RE = re.compile(r"^\s*why\b|\b(reason|reasons|explain|explanation|how come|caveat|"
+                     r"discrepanc\w*)\b", re.I)
+_DATE_Q_RE = re.compile(r"\b(as of when|how recent|how up to date|how current|how old is the data|"
+                        r"when (is|was|were) (the|this) data|data date|what date|date of the data)\b",
+                        re.I)
 _DERIVED_RE = re.compile(
     r"\b(difference|differ by|gap between|how much (more|less|higher|lower|bigger|larger|smaller)|"
     r"how many more|how many fewer|by how much|minus|subtract|ratio|times (as|more|larger|bigger)|"
-    r"how many times|combined|sum of|add up|added together|together|in total|altogether|"
+    r"how many times|combined|sum of|add up|added together|together|in total|altogether|plus|"
+    r"total of|totals?|"
     r"which is (larger|bigger|higher|greater|smaller|lower)|more than|less than|fewer than|"
     r"higher than|lower than|larger than|bigger than|smaller than|exceed|compare|compared|versus|"
     r"vs\.?)\b", re.I)
@@ -93,6 +111,9 @@ class Question:
     verify: bool = False
     listing: bool = False
     followup: bool = False
+    define: bool = False
+    why: bool = False
+    date: bool = False
     national: bool = False
     future: bool = False
     down: bool = False
@@ -118,7 +139,8 @@ def sanitize(text: object, max_chars: int) -> tuple[str, list[str]]:
 
 
 def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9][a-z0-9'’\-]*", text.lower())
+    """Lower-case words; hyphens and apostrophes split ("foreign-owned" → foreign, owned)."""
+    return [w for w in re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", text.lower()) if w != "s"]
 
 
 class Vocabulary:
@@ -173,7 +195,7 @@ def numbers_in(text: str) -> list[tuple[float, str]]:
 def read(text: str, vocab: Vocabulary) -> Question:
     """Read a cleaned question."""
     raw_words = words(text)
-    corrected = [vocab.correct(w) for w in raw_words]
+    corrected = [SYNONYMS.get(w, w) for w in (vocab.correct(w) for w in raw_words)]
     fixed_text = " ".join(corrected)
     toks = tuple(stem(w) for w in corrected if w not in STOPWORDS)
     key = tuple(t for t in toks if t not in GENERIC and stem(t) not in GENERIC
@@ -190,6 +212,8 @@ def read(text: str, vocab: Vocabulary) -> Question:
         quantity=bool(_QUANTITY_RE.search(low)), provenance=bool(_PROVENANCE_RE.search(low)),
         derived=bool(_DERIVED_RE.search(low)), verify=bool(_VERIFY_RE.search(low)),
         listing=bool(_LIST_RE.search(low)), followup=bool(_FOLLOWUP_RE.search(low)),
+        define=bool(_DEFINE_RE.search(low)), why=bool(_WHY_RE.search(low)),
+        date=bool(_DATE_Q_RE.search(low)),
         national=bool(_NATIONAL_RE.search(low)), future=bool(_FUTURE_RE.search(low)),
         down=bool(_DIRECTION_DOWN.search(low)), up=bool(_DIRECTION_UP.search(low)),
     )

@@ -23,16 +23,27 @@ STOPWORDS = frozenset(
     "a an and are as at be been by can could did do does for from had has have how i if in "
     "into is it its me much many my no not of on or our so such than that the their them "
     "there these they this those to tell us was we were what when where which who why will "
-    "with would you your about any there's what's whats give show".split()
+    "with would you your about any there's what's whats give show up make made also just".split()
 )
 _TOKEN_RE = re.compile(r"[a-z0-9£$]+(?:[.,/][0-9]+)*%?")
 
 
 def stem(word: str) -> str:
-    """A light suffix stemmer: enough to meet 'companies' with 'company', 'jobs' with 'job'."""
-    for suf, rep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("s", "")):
-        if word.endswith(suf) and len(word) - len(suf) >= 3 and not word[-len(suf) - 1].isdigit():
-            return word[: -len(suf)] + rep
+    """A light suffix stemmer: 'companies'→'company', 'businesses'→'business', 'focuses'→'focus'."""
+    if len(word) <= 3 or word[-1].isdigit():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes", "uses")):
+        return word[:-2]
+    if word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("s"):
+        return word[:-1]
+    if word.endswith("ing") and len(word) > 5:
+        return word[:-3]
+    if word.endswith("ed") and len(word) > 4:
+        return word[:-2]
     return word
 
 

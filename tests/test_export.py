@@ -1,0 +1,228 @@
+"""Export and explorer views: audit-trail Markdown, figures CSV, safe Markdown, table views."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from chatbot import export
+from chatbot.export import NO_SOURCE, escape_markdown, highlight_quote
+from chatbot.records import Answer, Citation
+from chatbot.settings import Settings
+
+SALARY = Citation(number=1, source="ONS ASHE 2021", section="Talent Ecosystem",
+                  quote="Earnings: Average salary £34,131 National average £46,894 (27.2% lower in Midlands).²",
+                  metric_id="talent-earnings-average-salary", highlight="£34,131",
+                  document="Data Driven Healthcare Innovation — Midlands Cluster Snapshot 2023")
+NATIONAL = Citation(number=2, source="ONS ASHE 2021", section="Talent Ecosystem",
+                    quote="National average £46,894 (27.2% lower in Midlands).²",
+                    metric_id="talent-earnings-national-average", highlight="£46,894")
+DDI = Citation(number=1, source="Wavteq 2022", section="Investment Ecosystem",
+               quote="DDI Jobs 2017-2021: 3,321 jobs 17% of UK total.⁷",
+               metric_id="investment-ddi-jobs-2017-2021", highlight="3,321")
+FDI = Citation(number=2, source="Wavteq 2022", section="Investment Ecosystem",
+               quote="FDI Jobs 2017-2021: 889 jobs 5% of UK total.⁶",
+               metric_id="investment-fdi-jobs-2017-2021", highlight="889")
+PROSE = Citation(number=1, source="", section="Methodology note",
+                 quote="In this case the number of actual Midlands jobs in health and life sciences is "
+                       "likely to be underestimated by the Data City data (18,177) due to company account "
+                       "structures, specifically addresses.", chunk_id="method-p3")
+
+
+def _messages() -> list[dict]:
+    answers = [
+        ("What is the average salary?",
+         Answer(text="Average salary: **£34,131** (2021). Source: ONS ASHE 2021 [1]", answered=True,
+                citations=[SALARY], kind="figure")),
+        ("How does that compare nationally?",
+         Answer(text="Nationally **£46,894** against **£34,131** [1][2].\nCalculation: £46,894 − £34,131 = £12,763",
+                answered=True, citations=[SALARY, NATIONAL], kind="derived",
+                calculations=["£46,894 − £34,131 = £12,763"])),
+        ("How many more DDI jobs than FDI jobs?",
+         Answer(text="DDI jobs (**3,321**) exceed FDI jobs (**889**) by **2,432** [1][2].", answered=True,
+                citations=[DDI, FDI], kind="derived", calculations=["3,321 − 889 = 2,432"])),
+        ("Why is the jobs figure low?",
+         Answer(text="The methodology note says the Data City count is an undercount [1].", answered=True,
+                citations=[PROSE], kind="prose")),
+        ("What is the population of Birmingham?",
+         Answer(text="The snapshot doesn't say.", answered=False, kind="not_found",
+                nearest=["Estimated employees: 5,552"])),
+    ]
+    msgs: list[dict] = []
+    for q, a in answers:
+        msgs += [{"role": "user", "content": q}, {"role": "assistant", "content": a.text, "answer": a}]
+    msgs += [{"role": "user", "content": "<b>broken</b>"},
+             {"role": "assistant", "content": "", "error": "The index could not be reached."}]
+    return msgs
+
+
+def test_markdown_is_an_audit_trail_with_every_citation():
+    msgs = _messages()
+    md = export.conversation_markdown(msgs, "DDHI Snapshot 2023",
+                                      exported_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    assert md.startswith("# Snapshot Q&A: conversation about DDHI Snapshot 2023")
+    assert "2026-01-02T03:04:05+00:00" in md
+    for m in msgs:
+        if m["role"] == "user":
+            assert f"> {m['content']}" in md  # every question, verbatim
+        elif "answer" in m:
+            assert m["answer"].text.splitlines()[0] in md
+            for c in m["answer"].citations:
+                assert c.quote in md
+                assert f"data source: {c.source or NO_SOURCE}" in md
+    assert md.count("## Question ") == 6
+    assert "Calculation: 3,321 − 889 = 2,432" in md
+    assert "**Not in the snapshot:**" in md and "  - Estimated employees: 5,552" in md
+    assert "**No answer:** The index could not be reached." in md
+    assert "metric `talent-earnings-average-salary`" in md
+
+
+def test_markdown_of_an_empty_conversation():
+    md = export.conversation_markdown([], "T")
+    assert "No questions asked yet" in md
+
+
+def test_csv_has_one_row_per_quoted_figure(table):
+    rows = list(csv.DictReader(io.StringIO(export.figures_csv(_messages(), table))))
+    # salary; salary + national; DDI + FDI. The prose citation quotes no figure; not-found none.
+    assert [(r["turn"], r["metric_id"]) for r in rows] == [
+        ("1", "talent-earnings-average-salary"),
+        ("2", "talent-earnings-average-salary"), ("2", "talent-earnings-national-average"),
+        ("3", "investment-ddi-jobs-2017-2021"), ("3", "investment-fdi-jobs-2017-2021"),
+    ]
+    first = rows[0]
+    assert first["metric"] == "Average salary"
+    assert first["value"] == "£34,131"
+    assert first["source"] == "ONS ASHE 2021"
+    assert first["quote"] == SALARY.quote
+    assert first["question"] == "What is the average salary?"
+    assert {r["value"] for r in rows[3:]} == {"3,321", "889"}
+    assert set(export.FIGURE_COLUMNS) <= set(rows[0])
+
+
+def test_csv_of_no_figures_is_just_a_header(table):
+    assert export.figures_csv([], table).strip() == ",".join(export.FIGURE_COLUMNS)
+
+
+@pytest.mark.parametrize("quote, figure, expected", [
+    ("Earnings: Average salary £34,131 National average £46,894 (27.2% lower in Midlands).²", "£34,131",
+     r"Earnings\: Average salary **£34,131** National average £46,894 \(27\.2% lower in Midlands\)\.²"),
+    ("FDI Capex 2017-21: $266.3m 3% of UK total.³", "$266.3m",
+     r"FDI Capex 2017\-21\: **\$266\.3m** 3% of UK total\.³"),
+    # "8" must bold the figure, not the 8 inside 83.8% or 2018
+    ("In 2018 retention was 83.8% and 8 firms", "8", r"In 2018 retention was 83\.8% and **8** firms"),
+    ("No figure here", "£1", "No figure here"),
+    ("Any * _ [x](y) <b>", None, r"Any \* \_ \[x\]\(y\) \<b\>"),
+])
+def test_highlight_quote_bolds_the_figure_and_escapes_the_rest(quote, figure, expected):
+    assert highlight_quote(quote, figure) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "<script>alert(1)</script>", "**bold** _it_ `code`", "[link](http://example.com)", "![img](x.png)",
+    "$x$ and $y$", ":red[colour] :smile:", "# heading", "- list", "1. item", "a | b", "&lt;b&gt;",
+])
+def test_escape_markdown_leaves_no_live_syntax(text):
+    out = escape_markdown(text)
+    # every special character is preceded by a backslash; removing the escapes gives the text back
+    assert re.sub(r"\\(.)", r"\1", out) == text
+    assert not re.search(r"(?<!\\)[<>*_`\[\]$:#|&]", out)
+
+
+def test_answer_body_drops_calculation_lines_and_neutralises_latex_and_links():
+    ans = Answer(text="A $266.3m and $544.21m gap [1](http://x).\nCalculation: 1 − 1 = 0\n- item",
+                 answered=True, calculations=["1 − 1 = 0"])
+    body = export.answer_body(ans)
+    assert "Calculation" not in body
+    assert r"\$266.3m and \$544.21m" in body
+    assert "](" not in body
+    assert body.endswith("  \n- item")
+
+
+def test_nearest_not_in_text_skips_figures_the_text_already_lists():
+    ans = Answer(text="Nearest:\n- Estimated employees: **5,552**", answered=False,
+                 nearest=["Estimated employees: 5,552", "Average salary: £34,131"])
+    assert export.nearest_not_in_text(ans) == ["Average salary: £34,131"]
+
+
+def test_citation_label_names_section_and_source():
+    assert export.citation_label(SALARY) == r"\[1\] Talent Ecosystem · ONS ASHE 2021"
+    assert export.citation_label(PROSE).endswith("no data source named")
+
+
+def test_filters_shrink_the_table(table):
+    n = len(table)
+    talent = export.filter_metrics(table, sections=["Talent Ecosystem"])
+    assert 0 < len(talent) < n and set(talent["section"]) == {"Talent Ecosystem"}
+    wavteq = export.filter_metrics(table, sources=["Wavteq 2022"])
+    assert 0 < len(wavteq) < n and set(wavteq["source"]) == {"Wavteq 2022"}
+    none = export.filter_metrics(table, sources=[NO_SOURCE])
+    assert len(none) and set(none["source"]) == {""}
+    jobs = export.filter_metrics(table, units=["jobs"], sections=["Investment Ecosystem"])
+    assert set(jobs["display"]) == {"889", "3,321"}
+    assert len(export.filter_metrics(table, text="SALARY")) >= 2
+    assert export.filter_metrics(table)["metric_id"].tolist() == table["metric_id"].tolist()
+
+
+@pytest.mark.parametrize("text", ["£100m+", "(27.2%", "a|b", ".*", "[", "`x` == 1", "@x"])
+def test_text_filter_is_literal(table, text):
+    hits = export.filter_metrics(table, text=text)  # no regex, no query, no eval: never raises
+    assert all(text.lower() in " ".join(map(str, r)).lower() for r in hits.itertuples())
+
+
+def test_filter_options_and_view(table):
+    opts = export.filter_options(table)
+    assert "Talent Ecosystem" in opts["section"] and NO_SOURCE in opts["source"]
+    assert "percent" in opts["unit"]
+    view = export.explorer_view(table)
+    assert list(view.columns) == export.EXPLORER_COLUMNS
+    assert (view["source"] != "").all()
+
+
+def test_uk_share_rows_hold_each_stated_share_once(table):
+    share = export.uk_share_rows(table)
+    got = dict(zip(share["metric"], share["share"], strict=True))
+    expected = {"Total cluster business count": 14, "High growth companies": 11,
+                "£100m+ turnover companies": 14, "Incorporations 2017–22": 11,
+                "FDI capex": 3, "DDI capex": 15, "FDI jobs": 5, "DDI jobs": 17,
+                "FDI projects": 7, "DDI projects": 20}
+    for metric, value in expected.items():
+        assert got.get(metric) == value, metric
+    assert share["metric"].is_unique
+    assert (share["section"] != export.SUMMARY_SECTION).sum() >= 10
+    assert not share["label"].str.contains("investments").any()  # FDI's share of investments
+    assert share["share"].is_monotonic_decreasing
+
+
+def test_investment_rows_compare_fdi_and_ddi(table):
+    inv = export.investment_rows(table)
+    got = {(k, m): d for k, m, d in zip(inv["kind"], inv["measure"], inv["display"], strict=True)}
+    assert got == {("FDI", "Capex"): "$266.3m", ("DDI", "Capex"): "$544.21m",
+                   ("FDI", "Jobs"): "889", ("DDI", "Jobs"): "3,321",
+                   ("FDI", "Projects"): "27", ("DDI", "Projects"): "47"}
+
+
+def test_about_reads_the_snapshot(corpus):
+    origin = export.read_origin(Settings().corpus_paths)
+    about = export.about_snapshot(corpus.table, corpus.chunks, [s.title for s in corpus.snapshots], origin)
+    assert about.titles == ("Data Driven Healthcare Innovation — Midlands Cluster Snapshot 2023",)
+    assert about.publisher.startswith("Midlands Engine Observatory")
+    assert about.data_as_of == "May 2023"
+    assert about.coverage == "65 local authorities"
+    assert {"ONS ASHE 2021", "Wavteq 2022", "Data City 2023", "Beauhurst 2022"} <= set(about.sources)
+    quotes = " ".join(q for _s, q in about.caveats)
+    assert "underestimated by the Data City data (18,177)" in quotes  # the jobs undercount
+    assert "North Lincolnshire" in quotes and "should therefore be disregarded" in quotes
+    assert about.figures == len(corpus.table)
+
+
+def test_about_without_the_facts_says_not_stated():
+    empty = pd.DataFrame(columns=["metric_id", "label", "display", "unit", "source", "section"])
+    about = export.about_snapshot(empty, [], ["T"], "")
+    assert (about.publisher, about.data_as_of, about.coverage) == ("not stated",) * 3
+    assert about.sources == () and about.caveats == ()
