@@ -44,7 +44,6 @@ class Engine:
     def __init__(self, table, retriever, chunks, chat_model=None, settings=None,
                  documents: list[str] | None = None):
         self.table = table
-        self.matcher = MetricMatcher(table)
         self.retriever = retriever
         self.chunks = list(chunks)
         self.chunk_by_id = {c.chunk_id: c for c in self.chunks}
@@ -53,6 +52,7 @@ class Engine:
         self.documents = documents or sorted(set(table["document"]))
         texts = [c.text for c in self.chunks] + list(table["label"]) + list(table["aliases"])
         self.vocab = Vocabulary(texts)
+        self.matcher = MetricMatcher(table, self.vocab.stems)
         self.chunk_at = {(ch.document, ch.start): ch.chunk_id for ch in self.chunks}
 
     # ------------------------------------------------------------------ entry point
@@ -96,7 +96,7 @@ class Engine:
             if done:
                 return done, [], c.citations[0].section if c.citations else ""
         matches = self._segment_matches(q)
-        own = [m for m in matches if m.confident]
+        own = [m for m in matches if self._confident(m, q)]
         if len(q.numbers) >= 2 and not q.derived:
             rows = self._rows_for_numbers(q)
             if len(rows) >= 2:
@@ -121,7 +121,7 @@ class Engine:
                 fresh = [m for m in matches if m.metric_id not in p.base and m.confident
                          and new & self.matcher.label_tokens(m.metric_id)]
                 matches = fresh or [m for m in matches if m.metric_id not in p.base] or matches
-            own = [m for m in matches if m.confident]
+            own = [m for m in matches if self._confident(m, q2)]
             q = _carry_intents(q, q2) if own else q
         rows = [m.row for m in own]
         if q.provenance and rows:
@@ -146,6 +146,8 @@ class Engine:
             listed = self._list_answer(q, c)
             if listed:
                 return listed, [], c.citations[0].section if c.citations else ""
+        if q.names and rows and not q.derived:  # a count is no list of names
+            return compose.not_found(c, rows[:1], "it gives the number but no names"), [], ""
         if q.verify and rows and (q.numbers or q.down or q.up):
             return compose.verify(c, q, rows[0], self.matcher), rows[:1], rows[0]["section"]
         if rows:
@@ -182,12 +184,20 @@ class Engine:
                 continue
             pq = _fill_slots(pq, q)
             for m in self.matcher.rank(pq, 3):
-                if m.confident and all(m.metric_id != f.metric_id for f in found):
+                if self._confident(m, pq) and all(m.metric_id != f.metric_id for f in found):
                     found.append(m)
                     break
-        if len([f for f in found if f.confident]) >= 2:
+        if len(found) >= 2:
             return found
         return whole
+
+    def _confident(self, m: Match, q: Question) -> bool:
+        """A row answers the question: stricter when the question does not ask for a figure."""
+        if not m.confident:
+            return False
+        figure_intent = (q.quantity or q.share or q.money or q.numbers or q.verify or q.derived
+                         or q.types or q.measures or q.provenance or q.count or q.national)
+        return bool(figure_intent) or (m.coverage >= 0.75 and m.score >= 4.0)
 
     def _rows_for_numbers(self, q: Question) -> list[dict]:
         """For "is it X or Y?": the best-matching row stating each number."""
@@ -216,11 +226,13 @@ class Engine:
         return ""
 
     def _share_rows(self, base: tuple[str, ...]) -> list[dict]:
+        """The percentages stated with the last figures (their UK share, or their gap)."""
         out = []
         for mid in base:
-            for r in self.matcher.siblings(mid):
-                if r["unit"] == "percent" and "share" in r["label"].lower() and r not in out:
-                    out.append(r)
+            sibs = [r for r in self.matcher.siblings(mid) if r["unit"] == "percent"
+                    and r["metric_id"] != mid]
+            shares = [r for r in sibs if "share" in r["label"].lower()] or sibs
+            out.extend(r for r in shares[:1] if r not in out)
         return out
 
     def _national(self, c: Composer, base: tuple[str, ...]) -> tuple[str, list[dict], str]:
@@ -352,7 +364,9 @@ def _fill_slots(part: Question, whole: Question) -> Question:
     key = part.key + tuple(stems[m] for m in sorted(measures) if stems[m] not in part.key)
     return replace(part, types=types, measures=measures, key=key,
                    tokens=part.tokens + tuple(k for k in key if k not in part.tokens),
-                   share=part.share or whole.share and not part.key, money=part.money)
+                   share=part.share or whole.share and not part.key,
+                   money=part.money or whole.money, count=part.count or whole.count,
+                   explicit_money=part.explicit_money or whole.explicit_money)
 
 
 def _merge(q: Question, q2: Question) -> Question:

@@ -254,6 +254,10 @@ def main() -> None:
     except ChatbotError as exc:
         st.error(LOAD_ERROR.format(exc))
         st.stop()
+    except Exception:
+        log.exception("loading the engine failed")
+        st.error(LOAD_ERROR.format("an unexpected error (details in the server log)"))
+        st.stop()
     state = st.session_state
     new = st.sidebar.button("New conversation", icon=":material/add:", width="stretch")
     if new or "messages" not in state:

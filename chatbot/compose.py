@@ -133,13 +133,13 @@ def _scale_of(display: str) -> tuple[float, str]:
                                                                      (1.0, ""))
 
 
-def fmt(value: float, like: dict) -> str:
+def fmt(value: float, like: dict, other: dict | None = None) -> str:
     """Format ``value`` the way ``like``'s display is written (currency, scale, decimals)."""
     disp = like["display"].replace("\\", "")
     cur = disp[0] if disp[:1] in "£$" else ""
     scale, suffix = _scale_of(disp)
     v = value / scale
-    dec = max(_decimals(disp), 0)
+    dec = max(_decimals(disp), _decimals(other["display"]) if other else 0)
     if suffix:
         dec = max(dec, 1) if v != round(v) else dec
         text = f"{v:,.{dec}f}".rstrip("0").rstrip(".") if dec else f"{v:,.0f}"
@@ -172,14 +172,14 @@ def derived(c: Composer, q, a: dict, b: dict) -> str | None:
         calc = f"{da} ÷ {db} = {res}"
         c.add(f"{a['label']} (**{da}**) is **{res}×** {b['label']} (**{db}**) [{na}][{nb}].")
     elif re.search(r"\b(combined|sum|together|altogether|total|plus|add up|added)\b", text):
-        res = fmt(a["value"] + b["value"], a)
+        res = fmt(a["value"] + b["value"], a, b)
         calc = f"{da} + {db} = {res}"
         c.add(f"{a['label']} (**{da}**) and {b['label']} (**{db}**) together: **{res}** "
               f"[{na}][{nb}].")
     else:
         big, small = (a, b) if a["value"] >= b["value"] else (b, a)
         dbig, dsmall = (da, db) if big is a else (db, da)
-        res = fmt(big["value"] - small["value"], big)
+        res = fmt(big["value"] - small["value"], big, small)
         unit = " percentage points" if pct else ""
         calc = f"{dbig} − {dsmall} = {res}{unit}"
         lead = ""
@@ -284,22 +284,37 @@ def _sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if len(p.strip()) > 3]
 
 
+def _stem6(word: str) -> str:
+    w = stem(word)
+    return w[:6] if len(w) > 6 else w
+
+
 def best_sentences(q, hits: list[Hit], vocab=None) -> list[tuple[str, object, float]]:
-    """Sentences (or list items) from the top chunks that cover the question's key words."""
+    """Sentences (or list items) from the top chunks that cover the question's key words.
+
+    Words the snapshot never uses weigh 1.5 (they ask for something it does not say); names
+    the question gives (a place, an organisation) must appear in the passage.
+    """
     key = [k for k in dict.fromkeys(q.key)]
     if not key:
         return []
-    weights = {k: 1.0 + (2.0 if len(k) > 5 else 0.0) for k in key}
+    known = vocab.stems if vocab is not None else None
+    weights = {k: (1.0 + (1.0 if len(k) > 5 else 0.0)) if (known is None or k in known) else 1.5
+               for k in key}
     total = sum(weights.values())
+    names = [n.lower() for n in q.proper if not _generic_name(n)]
     found: list[tuple[str, object, float, int]] = []
     for rank, h in enumerate(hits):
         ch = h.chunk
-        context = {stem(w) for w in re.findall(r"[a-z0-9]+", ch.text.lower())}
+        context = {_stem6(w) for w in re.findall(r"[a-z0-9]+", (ch.section + " " + ch.text).lower())}
         units = [ch.quote] if ch.kind in ("list", "figure", "table_row", "chart", "footnote") \
             else _sentences(ch.quote)
         for s in units:
-            toks = {stem(w) for w in re.findall(r"[a-z0-9]+", s.lower())}
-            covered = sum(weights[k] for k in key if k in toks or (k in context and ch.kind == "list"))
+            low = s.lower()
+            if any(n not in low and n not in ch.text.lower() for n in names):
+                continue
+            toks = {_stem6(w) for w in re.findall(r"[a-z0-9]+", low)} | context
+            covered = sum(weights[k] for k in key if _stem6(k) in toks)
             cov = covered / total
             if cov >= MIN_COVERAGE:
                 found.append((s, ch, cov, rank))
@@ -316,6 +331,16 @@ def best_sentences(q, hits: list[Hit], vocab=None) -> list[tuple[str, object, fl
         if len(out) >= MAX_SENTENCES:
             break
     return out
+
+
+_GENERIC_NAMES = frozenset("midlands midland uk england britain cluster snapshot data driven "
+                           "healthcare innovation what how is the are which who where when why "
+                           "does did can tell give please and or i in of it was were has have "
+                           "do list name".split())
+
+
+def _generic_name(name: str) -> bool:
+    return all(w in _GENERIC_NAMES for w in name.lower().split())
 
 
 def prose(c: Composer, q, picked) -> str:

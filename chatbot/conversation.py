@@ -71,7 +71,9 @@ def plan(q: Question, state: State, own_confident: bool) -> Plan:
     if q.types and (state.types or state.measures) and not q.measures:
         words = [t.upper() for t in sorted(q.types)] + sorted(state.measures)
         return Plan(" ".join(words), rewritten=True)
-    if not own_confident and base and state.labels:
+    short_and = bool(re.match(r"(?i)\s*(and|what about|how about|and what about|what of)\b",
+                              q.text)) and len(q.key) <= 2
+    if (not own_confident or short_and) and base and state.labels:
         return Plan(f"{q.text} {state.labels[0]}", "same", base, rewritten=True)
     if not own_confident and state.section:
         return Plan(f"{q.text} {state.section}", "same", base, rewritten=True)

@@ -25,6 +25,11 @@ GENERIC_NAMES = frozenset(
 )
 
 
+def _in_range(year: str, period: str) -> bool:
+    m = re.match(r"((?:19|20)\d{2})–((?:19|20)\d{2})", period)
+    return bool(m) and m.group(1) <= year <= m.group(2)
+
+
 def _toks(text: str) -> set[str]:
     return {stem(w) for w in re.findall(r"[a-z0-9£$]+", text.lower()) if w not in STOPWORDS}
 
@@ -63,7 +68,8 @@ class Match:
 class MetricMatcher:
     """Scores every row of the table against a question."""
 
-    def __init__(self, table):
+    def __init__(self, table, vocabulary: frozenset[str] = frozenset()):
+        self.vocabulary = vocabulary  # stems of every word in the corpus
         self.rows: list[dict] = table.to_dict("records")
         self.by_id = {r["metric_id"]: r for r in self.rows}
         self._label: list[set[str]] = []
@@ -116,7 +122,9 @@ class MetricMatcher:
         covered = total = 0.0
         for t in q.key:
             w = self.idf.get(t, 0.0)
-            total += w or 1.0
+            # A word the snapshot never uses cannot be matched by any row: it weighs less.
+            known = not self.vocabulary or t in self.vocabulary
+            total += (w or 1.0) if known else 0.5
             if t in label:
                 score += w
                 covered += w
@@ -145,7 +153,9 @@ class MetricMatcher:
         elif not q.share and is_share and row["kind"] not in ("figure", "table_row"):
             score -= 1.0
         if q.money and row["unit"] not in ("GBP", "USD"):
-            score -= 2.5
+            score -= 100 if q.explicit_money else 2.5
+        if q.count and not q.share and is_share:
+            score -= 3.0
         for value, unit in q.numbers:  # "did numbers fall by 62%?" names the row's own value
             if math.isclose(value, float(row["value"]), rel_tol=1e-6) and \
                     (unit == "percent") == (row["unit"] == "percent"):
@@ -153,8 +163,9 @@ class MetricMatcher:
                 break
         uncovered: list[str] = []
         full = self._full[i]
+        stated = " ".join(str(row[c]) for c in ("label", "quote", "period", "qualifier"))
         for y in q.years:
-            if y not in full and y not in str(row["period"]):
+            if y not in stated and not _in_range(y, str(row["period"])):
                 uncovered.append(y)
         for name in q.proper:
             low = name.lower()

@@ -20,8 +20,28 @@ GENERIC = frozenset(
     "engine figure figures number numbers many much total value amount according report say "
     "says said stated state here please know want like current currently there their tell "
     "question answer actually exactly approximately roughly about around overall "
-    "snapshot's area 2023".split()
+    "snapshot's area 2023 seen several different various people include link reply respond "
+    "print output repeat ignore instruction instructions previous pretend summary".split()
 )
+#: Words that say what to do with figures (compare, check, source), not which figures.
+INTENT_WORDS = frozenset(
+    "difference differ differs compare compared comparison versus ratio times sum combined "
+    "together altogether plus minus larger bigger higher greater smaller more less fewer exceed "
+    "exceeds true correct right confirm source sources sourced come comes footnote provenance "
+    "stand stands mean means meaning definition defined define list name names which much "
+    "roughly approximately exactly term terms point points percentage".split()
+)
+#: Abbreviations people type, spelled out as the snapshot words them.
+ABBREVIATIONS = {
+    r"\bME\b": "Midlands Engine", r"\bHQ'?d\b": "HQ'd", r"\bVCs?\b": "venture capital",
+    r"\bIUK\b": "Innovate UK", r"\bHGCs?\b": "high growth companies", r"\bFE\b": "further education",
+    r"\bHEIs?\b": "university", r"\bR&D\b": "research",
+}
+_INJECTION_RE = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.*\b(instruction|instructions|rules|prompt|above|"
+    r"previous)\b|\bsystem\s*:|\bnew instruction|\byou are now\b|\bpretend\b|\bact as\b|"
+    r"\bjailbreak|\bdeveloper mode\b|\bsystem prompt\b|\bsay (that|the)\b|\breply with\b|"
+    r"\binclude this\b", re.I)
 _TYPE_WORDS = {
     "fdi": ("fdi", "foreign direct", "foreign investment", r"foreign(?![- ]own)"),
     "ddi": ("ddi", "domestic direct", "domestic investment", "domestic"),
@@ -45,7 +65,7 @@ _MONEY_RE = re.compile(r"\b(money|pounds|sterling|dollars|worth|revenue|turnover
                        r"spent|budget|raised|raise|gbp|usd)\b|£|\$", re.I)
 _QUANTITY_RE = re.compile(
     r"\b(how many|how much|number of|no\. of|count of|total|amount|what percentage|what share|"
-    r"what proportion|how big|how large|how high|average|mean|median|what (is|was|are|were) the "
+    r"what proportion|how big|how large|how high|average|median|what (is|was|are|were) the "
     r"(\w+ ){0,3}(figure|number|count|value|share|percentage|proportion|level|size|rate|total|"
     r"salary|population))\b", re.I)
 _PROVENANCE_RE = re.compile(
@@ -53,11 +73,14 @@ _PROVENANCE_RE = re.compile(
     r"who (collected|compiled|produced|measured|says|provides|published)|data provider|"
     r"provenance|footnote|according to whom|based on what|which dataset|what dataset|"
     r"which (academic |calendar )?year|what (academic )?(year|period|time period)|relate to|"
-    r"refer to)\b", re.I)
+    r"refer to|(which|what) (ranking|survey|database|dataset|data source|index))\b", re.I)
 _DEFINE_RE = re.compile(r"\b(stand for|stands for|mean|means|meaning|definition|defined|define|"
                         r"what is meant|acronym|abbreviation)\b", re.I)
 _WHY_RE = re.compile(r"^\s*why\b|\b(reason|reasons|explain|explanation|how come|caveat|"
-                     r"discrepanc\w*)\b", re.I)
+                     r"discrepanc\w*)\b|\bhow (is|are|was|were|do|does|did) .*\b(calculated|"
+                     r"measured|estimated|compiled|counted|derived|allocated)\b", re.I)
+_NAMES_RE = re.compile(r"\b(names?|which (ones|companies|firms|universities|organisations|"
+                       r"organizations|bodies|hubs)|list (the|of|all)|who are)\b", re.I)
 _DATE_Q_RE = re.compile(r"\b(as of when|how recent|how up to date|how current|how old is the data|"
                         r"when (is|was|were) (the|this) data|data date|what date|date of the data)\b",
                         re.I)
@@ -112,6 +135,9 @@ class Question:
     listing: bool = False
     followup: bool = False
     define: bool = False
+    names: bool = False
+    explicit_money: bool = False
+    count: bool = False
     why: bool = False
     date: bool = False
     national: bool = False
@@ -192,14 +218,36 @@ def numbers_in(text: str) -> list[tuple[float, str]]:
     return out
 
 
+def focus(text: str) -> str:
+    """The part of the input that asks something: links, markup, code and instruction-like
+    sentences are set aside (they are text to answer around, never commands)."""
+    t = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # markdown links → their words
+    t = re.sub(r"https?://\S+|www\.\S+", " ", t)
+    t = re.sub(r"<[^>]{0,200}>", " ", t)  # html tags
+    t = re.sub(r"\{\{.*?\}\}|\{[^{}]{0,80}\}|\$\{[^}]*\}", " ", t)  # templates
+    t = re.sub(r"(?i)\b(drop|delete|insert|update|select)\s+(table|from|into)\b[^;]*;?", " ", t)
+    t = re.sub(r"--+|;", ". ", t)
+    parts = [p.strip() for p in re.split(r"(?<=[.?!])\s+|\n+", t) if p.strip(" .'\"")]
+    keep = [p for p in parts if not _INJECTION_RE.search(p)]
+    asks = [p for p in keep if "?" in p or re.match(r"(?i)\s*(how|what|which|who|where|when|why|"
+                                                     r"is|are|did|does|do|was|were|can|tell|list|"
+                                                     r"give|show)\b", p)]
+    chosen = asks or keep
+    out = " ".join(chosen).strip(" .'\"")
+    return out or ""
+
+
 def read(text: str, vocab: Vocabulary) -> Question:
     """Read a cleaned question."""
+    text = focus(text)
+    for pattern, full in ABBREVIATIONS.items():
+        text = re.sub(pattern, full, text)
     raw_words = words(text)
     corrected = [SYNONYMS.get(w, w) for w in (vocab.correct(w) for w in raw_words)]
     fixed_text = " ".join(corrected)
     toks = tuple(stem(w) for w in corrected if w not in STOPWORDS)
     key = tuple(t for t in toks if t not in GENERIC and stem(t) not in GENERIC
-                and not re.fullmatch(r"\d+", t))
+                and t not in INTENT_WORDS and not re.fullmatch(r"\d+", t))
     proper = tuple(dict.fromkeys(
         re.findall(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*", text)
         + re.findall(r"\b[A-Z]{2,5}s?\b", text)))
@@ -213,6 +261,10 @@ def read(text: str, vocab: Vocabulary) -> Question:
         derived=bool(_DERIVED_RE.search(low)), verify=bool(_VERIFY_RE.search(low)),
         listing=bool(_LIST_RE.search(low)), followup=bool(_FOLLOWUP_RE.search(low)),
         define=bool(_DEFINE_RE.search(low)), why=bool(_WHY_RE.search(low)),
+        names=bool(_NAMES_RE.search(low)),
+        explicit_money=bool(re.search(r"\b(pounds|dollars|sterling|how much money)\b|£|\$", text,
+                                      re.I)),
+        count=bool(re.search(r"\bhow many\b|\bnumber of\b", low)),
         date=bool(_DATE_Q_RE.search(low)),
         national=bool(_NATIONAL_RE.search(low)), future=bool(_FUTURE_RE.search(low)),
         down=bool(_DIRECTION_DOWN.search(low)), up=bool(_DIRECTION_UP.search(low)),
