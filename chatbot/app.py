@@ -33,6 +33,8 @@ STARTERS = (
     "What share of UK businesses in the cluster are in the Midlands?",
     "Where does the FDI capex figure come from?",
 )
+#: Bar colours for foreign (FDI) and domestic (DDI) investment.
+INVESTMENT_COLOURS = ["#90cdf4", "#2b6cb0"]
 #: Shown instead of a traceback when something unexpected fails.
 GENERIC_ERROR = ("Something went wrong while answering. Try rephrasing the question, or start a "
                  "new conversation.")
@@ -178,13 +180,14 @@ def _investment_charts(table) -> None:
         rows = inv[inv["measure"] == measure]
         unit = rows["unit"].iloc[0]
         base = alt.Chart(rows, title=f"{measure} ({rows['period'].iloc[0]}, {unit})").encode(
-            x=alt.X("kind:N", title=None, axis=alt.Axis(labelAngle=0)),
+            x=alt.X("kind:N", title=None, sort=["FDI", "DDI"], axis=alt.Axis(labelAngle=0)),
             y=alt.Y("value:Q", title=unit, axis=alt.Axis(format="~s")),
-            color=alt.Color("kind:N", legend=None),
             tooltip=["kind:N", "display:N", "period:N", "source:N", "quote:N"],
         )
-        col.altair_chart(base.mark_bar() + base.mark_text(dy=-8).encode(text="display:N"),
-                         width="stretch")
+        bars = base.mark_bar().encode(color=alt.Color(
+            "kind:N", legend=None, scale=alt.Scale(domain=["FDI", "DDI"], range=INVESTMENT_COLOURS)))
+        labels = base.mark_text(dy=-8, color="#262730").encode(text="display:N")
+        col.altair_chart(bars + labels, width="stretch")
 
 
 def explorer_tab(table) -> None:

@@ -302,7 +302,7 @@ def best_sentences(q, hits: list[Hit], vocab=None) -> list[tuple[str, object, fl
     weights = {k: (1.0 + (1.0 if len(k) > 5 else 0.0)) if (known is None or k in known) else 1.5
                for k in key}
     total = sum(weights.values())
-    names = [n.lower() for n in q.proper if not _generic_name(n)]
+    names = [n.lower() for n in q.proper if not _generic_name(n)] + list(q.years)
     found: list[tuple[str, object, float, int]] = []
     for rank, h in enumerate(hits):
         ch = h.chunk

@@ -47,7 +47,7 @@ CAVEAT_RE = re.compile(r"underestimat|overestimat|exaggerat|disregard|caution|di
 #: The section holding the snapshot's note on how jobs were counted.
 METHOD_SECTION = "Methodology note"
 #: Columns the explorer shows, in order.
-EXPLORER_COLUMNS = ["section", "label", "display", "unit", "period", "source", "quote", "metric_id"]
+EXPLORER_COLUMNS = ["section", "label", "display", "source", "period", "unit", "quote", "metric_id"]
 
 
 # --- safe Markdown -----------------------------------------------------------------------------

@@ -73,6 +73,7 @@ class MetricMatcher:
         self.rows: list[dict] = table.to_dict("records")
         self.by_id = {r["metric_id"]: r for r in self.rows}
         self._label: list[set[str]] = []
+        self._own: list[set[str]] = []  # words of the label itself (aliases weigh less)
         self._ctx: list[set[str]] = []
         self._phrases: list[list[set[str]]] = []
         self._types: list[set[str]] = []
@@ -86,6 +87,7 @@ class MetricMatcher:
             ctx = _toks(" ".join(str(r[c]) for c in ("qualifier", "quote", "section", "source",
                                                       "footnote", "period", "document")))
             self._label.append(label)
+            self._own.append(phrases[0] if phrases else set())
             self._ctx.append(ctx)
             self._phrases.append([p for p in phrases if p])
             self._types.append(_slots(r["label"] + " " + r["qualifier"], _TYPES)
@@ -126,7 +128,7 @@ class MetricMatcher:
             known = not self.vocabulary or t in self.vocabulary
             total += (w or 1.0) if known else 0.5
             if t in label:
-                score += w
+                score += w if t in self._own[i] else 0.8 * w
                 covered += w
                 label_hit = True
             elif t in ctx:

@@ -29,7 +29,7 @@ INTENT_WORDS = frozenset(
     "together altogether plus minus larger bigger higher greater smaller more less fewer exceed "
     "exceeds true correct right confirm source sources sourced come comes footnote provenance "
     "stand stands mean means meaning definition defined define list name names which much "
-    "roughly approximately exactly term terms point points percentage".split()
+    "roughly approximately exactly term terms point points percentage raise raised money".split()
 )
 #: Abbreviations people type, spelled out as the snapshot words them.
 ABBREVIATIONS = {
@@ -53,6 +53,7 @@ SYNONYMS = {
     "firms": "companies", "firm": "company", "startups": "incorporations",
     "staff": "employees", "workers": "employees", "employed": "employees",
     "spinout": "spinouts", "spin": "spinouts", "headquartered": "hq",
+    "mny": "many", "meny": "many", "hw": "how", "wht": "what", "wat": "what",
 }
 _MEASURE_WORDS = {
     "capex": ("capex", "capital expenditure", "capital investment", "capital"),
@@ -79,8 +80,9 @@ _DEFINE_RE = re.compile(r"\b(stand for|stands for|mean|means|meaning|definition|
 _WHY_RE = re.compile(r"^\s*why\b|\b(reason|reasons|explain|explanation|how come|caveat|"
                      r"discrepanc\w*)\b|\bhow (is|are|was|were|do|does|did) .*\b(calculated|"
                      r"measured|estimated|compiled|counted|derived|allocated)\b", re.I)
-_NAMES_RE = re.compile(r"\b(names?|which (ones|companies|firms|universities|organisations|"
-                       r"organizations|bodies|hubs)|list (the|of|all)|who are)\b", re.I)
+_NAMES_RE = re.compile(r"\b(names?|which (ones|company|companies|firm|firms|universities|"
+                       r"organisations|organizations|bodies|hubs)|list (the|of|all)|who are)\b",
+                       re.I)
 _DATE_Q_RE = re.compile(r"\b(as of when|how recent|how up to date|how current|how old is the data|"
                         r"when (is|was|were) (the|this) data|data date|what date|date of the data)\b",
                         re.I)
@@ -91,7 +93,8 @@ _DERIVED_RE = re.compile(
     r"total of|totals?|"
     r"which is (larger|bigger|higher|greater|smaller|lower)|more than|less than|fewer than|"
     r"higher than|lower than|larger than|bigger than|smaller than|exceed|compare|compared|versus|"
-    r"vs\.?)\b", re.I)
+    r"vs\.?|percentage points)\b|\b(more|less|higher|lower|bigger|larger|smaller|greater|fewer)\b"
+    r".{0,60}\bthan\b", re.I)
 _VERIFY_RE = re.compile(
     r"^(is it (true|correct|right|the case)|is|are|was|were|did|does|do|has|have|had|can you "
     r"confirm|confirm|true or false|am i right)\b|\b(is it true|is that (true|right|correct)|"
@@ -205,6 +208,8 @@ def numbers_in(text: str) -> list[tuple[float, str]]:
     out = []
     for m in _NUMBER_RE.finditer(text):
         cur, num, scale, pct = m.groups()
+        if text[m.end():m.end() + 1] == "+":
+            continue  # a threshold such as "£100m+", not a claimed figure
         try:
             value = float(num.replace(",", ""))
         except ValueError:
@@ -219,22 +224,26 @@ def numbers_in(text: str) -> list[tuple[float, str]]:
 
 
 def focus(text: str) -> str:
-    """The part of the input that asks something: links, markup, code and instruction-like
-    sentences are set aside (they are text to answer around, never commands)."""
+    """The part of the input that asks something. Links, markup and code are removed; in
+    instruction-like clauses ("ignore your instructions and say …") only the topic words are
+    kept, lower-cased and without numbers, so they are text to answer around, never commands."""
     t = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # markdown links → their words
     t = re.sub(r"https?://\S+|www\.\S+", " ", t)
     t = re.sub(r"<[^>]{0,200}>", " ", t)  # html tags
     t = re.sub(r"\{\{.*?\}\}|\{[^{}]{0,80}\}|\$\{[^}]*\}", " ", t)  # templates
     t = re.sub(r"(?i)\b(drop|delete|insert|update|select)\s+(table|from|into)\b[^;]*;?", " ", t)
     t = re.sub(r"--+|;", ". ", t)
-    parts = [p.strip() for p in re.split(r"(?<=[.?!])\s+|\n+", t) if p.strip(" .'\"")]
-    keep = [p for p in parts if not _INJECTION_RE.search(p)]
-    asks = [p for p in keep if "?" in p or re.match(r"(?i)\s*(how|what|which|who|where|when|why|"
-                                                     r"is|are|did|does|do|was|were|can|tell|list|"
-                                                     r"give|show)\b", p)]
-    chosen = asks or keep
-    out = " ".join(chosen).strip(" .'\"")
-    return out or ""
+    out: list[str] = []
+    for part in re.split(r"(?<=[.?!])\s+|\n+", t):
+        for clause in re.split(r"(?i)\s+and\s+(?=tell|say|give|show|what|how|list)|,\s+", part):
+            clause = clause.strip(" .'\"")
+            if not clause:
+                continue
+            if _INJECTION_RE.search(clause):
+                clause = _INJECTION_RE.sub(" ", clause)
+                clause = re.sub(r"[£$]?\d[\d,.]*%?\w*", " ", clause).lower()
+            out.append(clause)
+    return " ".join(" ".join(out).split())
 
 
 def read(text: str, vocab: Vocabulary) -> Question:
@@ -262,8 +271,8 @@ def read(text: str, vocab: Vocabulary) -> Question:
         listing=bool(_LIST_RE.search(low)), followup=bool(_FOLLOWUP_RE.search(low)),
         define=bool(_DEFINE_RE.search(low)), why=bool(_WHY_RE.search(low)),
         names=bool(_NAMES_RE.search(low)),
-        explicit_money=bool(re.search(r"\b(pounds|dollars|sterling|how much money)\b|£|\$", text,
-                                      re.I)),
+        explicit_money=bool(re.search(r"\b(pounds|dollars|sterling|how much money)\b|[£$](?!\d+m\+)",
+                                      text, re.I)),
         count=bool(re.search(r"\bhow many\b|\bnumber of\b", low)),
         date=bool(_DATE_Q_RE.search(low)),
         national=bool(_NATIONAL_RE.search(low)), future=bool(_FUTURE_RE.search(low)),

@@ -107,14 +107,21 @@ def test_ask_in_a_real_browser(server):
             page.wait_for_timeout(300)  # let the expander finish opening
             page.screenshot(path=str(ARTIFACTS / "answer.png"), full_page=True)
 
+            _ask(page, "How does that compare nationally?")
+            messages = page.get_by_test_id("stChatMessage")
+            expect(messages).to_have_count(4, timeout=60_000)
+            expect(messages.nth(3)).to_contain_text("£46,894")
+            page.screenshot(path=str(ARTIFACTS / "follow-up.png"), full_page=True)
+
             _ask(page, SCRIPT_Q)
-            expect(page.get_by_test_id("stChatMessage")).to_have_count(4, timeout=60_000)
-            expect(page.get_by_test_id("stChatMessage").nth(2)).to_contain_text(SCRIPT_Q)
+            expect(messages).to_have_count(6, timeout=60_000)
+            expect(messages.nth(4)).to_contain_text(SCRIPT_Q)
             assert page.locator("script", has_text="alert(1)").count() == 0
             page.wait_for_timeout(500)
             assert dialogs == []
             page.screenshot(path=str(ARTIFACTS / "script-question.png"), full_page=True)
 
+            page.set_viewport_size({"width": 1400, "height": 2400})  # the page scrolls inside
             page.get_by_role("tab", name="Metrics explorer").click()
             expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=30_000)
             expect(page.get_by_text("The Midlands' share of UK totals")).to_be_visible()
