@@ -115,7 +115,7 @@ class Engine:
             q2 = read(p.text, self.vocab)
             if p.move == "same":
                 q2 = _merge(q, q2)
-            matches = self._segment_matches(q2)
+            matches = self._segment_matches(q2) if p.move != "same" else self.matcher.rank(q2, 10)
             if p.move == "same":  # prefer a row the new words point at, not the last answer
                 new = set(q.key)
                 fresh = [m for m in matches if m.metric_id not in p.base and m.confident
@@ -132,6 +132,13 @@ class Engine:
                    if r["unit"] == "percent" and re.search(r"lower|higher|gap", r["label"], re.I)]
             if gap:
                 return compose.figures(c, gap[:1], self.matcher), gap[:1], gap[0]["section"]
+        if rows and re.search(r"\b(average|mean|typical|per)\b.*\b(size|deal|investment|each)\b|"
+                              r"\bper (deal|investment)\b", q.text, re.I):
+            per = [r for r in self.matcher.siblings(rows[0]["metric_id"])
+                   if r["qualifier"] == rows[0]["qualifier"] and r is not rows[0]
+                   and r["unit"] not in ("GBP", "USD", "percent")]
+            if rows[0]["unit"] in ("GBP", "USD") and per:
+                return compose.per_unit(c, rows[0], per[0]), [rows[0], per[0]], rows[0]["section"]
         if q.derived and len(rows) >= 2 and not q.listing:
             done = compose.derived(c, q, rows[0], rows[1])
             if done:
@@ -279,6 +286,15 @@ class Engine:
                strict: bool = False) -> tuple[str, list[dict], str]:
         hits = self.retriever.search(q.text, k=8)
         picked = compose.best_sentences(q, hits, self.vocab)
+        if not picked and q.proper and not q.names:
+            from dataclasses import replace
+
+            loose = compose.best_sentences(replace(q, proper=()), hits, self.vocab)
+            missing = [n for n in q.proper if not compose._generic_name(n)]
+            if loose and loose[0][2] >= 0.75 and missing:
+                c.add(f"The snapshot says nothing about {', '.join(_plain(m) for m in missing)} "
+                      "here. What it does say:")
+                return compose.prose(c, q, loose), [], loose[0][1].section
         if strict and (not picked or picked[0][2] < 0.6):
             return "", [], ""
         if not picked:
@@ -370,10 +386,13 @@ def _fill_slots(part: Question, whole: Question) -> Question:
 
 
 def _merge(q: Question, q2: Question) -> Question:
+    """The follow-up's own intents and names on the words borrowed from the last turn."""
     from dataclasses import replace
 
     return replace(q2, verify=q.verify, derived=q.derived, provenance=q.provenance,
-                   numbers=q.numbers, down=q.down, up=q.up, listing=q.listing)
+                   numbers=q.numbers, down=q.down, up=q.up, listing=q.listing, proper=q.proper,
+                   years=q.years, share=q.share, money=q.money, count=q.count,
+                   explicit_money=q.explicit_money)
 
 
 def _carry_intents(q: Question, q2: Question) -> Question:

@@ -196,6 +196,21 @@ def derived(c: Composer, q, a: dict, b: dict) -> str | None:
     return "derived"
 
 
+def per_unit(c: Composer, money: dict, count: dict) -> str:
+    """An average per item, e.g. £107m across 62 seed investments → £1.73m each."""
+    n, m = c.cite_row(money), c.cite_row(count)
+    each = money["value"] / count["value"]
+    scale, suffix = _scale_of(money["display"])
+    cur = money["display"].replace("\\", "")[0]
+    res = f"{cur}{each / scale:,.2f}{suffix}"
+    calc = f"{money['display']} ÷ {count['display']} = {res}"
+    c.add(f"On average **{res}** each: {money['label']} (**{money['display']}**) across "
+          f"{count['display']} ({count['label']}) [{n}][{m}].")
+    c.calculations.append(calc)
+    c.add(f"Calculation: {calc}")
+    return "derived"
+
+
 def national(c: Composer, row: dict, nat: dict, gap: dict | None) -> str:
     """A figure against its national comparison, with the gap worked out."""
     n = c.cite_row(row)

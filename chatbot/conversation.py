@@ -61,7 +61,9 @@ def plan(q: Question, state: State, own_confident: bool) -> Plan:
         return Plan(q.text, "national", base)
     if base and q.share and (bare or not own_confident) and not (q.types or q.measures):
         return Plan(q.text, "share", base)
-    if (q.types or q.measures) and (state.types or state.measures) and not own_confident:
+    short = len(q.text.split()) <= 5 or bool(re.match(
+        r"(?i)\s*(and|what about|how about|and what about|what of)\b", q.text))
+    if (q.types or q.measures) and (state.types or state.measures) and (not own_confident or short):
         types = q.types or state.types
         measures = q.measures or state.measures
         words = [t.upper() for t in sorted(types)] + sorted(measures)
