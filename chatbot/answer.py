@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from chatbot import compose
 from chatbot.compose import Composer
 from chatbot.conversation import State, next_state, plan
 from chatbot.errors import ChatbotError
 from chatbot.ground import check
-from chatbot.lookup import Match, MetricMatcher
+from chatbot.lookup import MIN_SCORE, Match, MetricMatcher
 from chatbot.question import Question, Vocabulary, read, sanitize
 from chatbot.records import Answer
 from chatbot.settings import MAX_QUESTION_CHARS
@@ -118,7 +119,9 @@ class Engine:
             matches = self._segment_matches(q2) if p.move != "same" else self.matcher.rank(q2, 10)
             if p.move == "same":  # prefer a row the new words point at, not the last answer
                 new = set(q.key)
-                fresh = [m for m in matches if m.metric_id not in p.base and m.confident
+                # coverage is diluted by the borrowed words: judge by the new words instead
+                fresh = [replace(m, coverage=1.0) for m in matches if m.metric_id not in p.base
+                         and m.score >= MIN_SCORE and m.label_hit and not m.uncovered
                          and new & self.matcher.label_tokens(m.metric_id)]
                 matches = fresh or [m for m in matches if m.metric_id not in p.base] or matches
             own = [m for m in matches if self._confident(m, q2)]
@@ -160,7 +163,8 @@ class Engine:
         if rows:
             return compose.figures(c, rows, self.matcher), rows, rows[0]["section"]
         section = self._section_named(q)
-        if section and len(q.key) <= 2 and not q.listing:
+        names = [n for n in q.proper if not compose._generic_name(n)]
+        if section and len(q.key) <= 2 and not q.listing and not q.quantity and not names:
             rows = [r for r in self.matcher.rows if r["section"] == section
                     and r["kind"] in ("figure", "table_row")]
             if rows:

@@ -217,7 +217,7 @@ def explorer_tab(table) -> None:
 def about_tab(bot: Chatbot) -> None:
     """Title, publisher, data date, coverage, sources and the snapshot's own caveats."""
     corpus = bot.corpus
-    about = export.about_snapshot(corpus.table, corpus.chunks, [s.title for s in corpus.snapshots],
+    about = export.about_snapshot(corpus.table, corpus.chunks, corpus.snapshots,
                                   export.read_origin(bot.settings.corpus_paths))
     st.markdown("\n".join([
         f"- **Title:** {esc('; '.join(about.titles))}",

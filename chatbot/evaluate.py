@@ -664,3 +664,141 @@ def run(
         out(f"FAIL: accuracy {_pct(report.accuracy)} is below {_pct(min_accuracy)}")
         return 1
     return 0
+
+
+# ---------------------------------------------------------------- retrieval eval
+#
+# ``eval/retrieval.jsonl`` scores the retriever alone: one JSON object a line with ``id``,
+# ``question`` and ``gold_chunks`` (the chunk ids that answer it; any one counts).
+
+#: Retrieval modes compared by ``retrieval_run``, in table order.
+RETRIEVAL_MODES = ("dense", "bm25", "hybrid")
+
+
+@dataclass(frozen=True)
+class RetrievalItem:
+    """One labelled retrieval question."""
+
+    id: str
+    question: str
+    gold_chunks: tuple[str, ...]
+    line: int = 0
+
+
+def load_retrieval_items(path: str | Path) -> list[RetrievalItem]:
+    """Read a retrieval set; raise ``ChatbotError("file:line: problem")`` on bad input."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ChatbotError(f"{path}: cannot read the retrieval set ({exc.strerror})") from exc
+    items: list[RetrievalItem] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ChatbotError(f"{where}: bad JSON: {exc.msg} (column {exc.colno})") from exc
+        item = _retrieval_item(raw, where, number)
+        if item.id in seen:
+            raise ChatbotError(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
+        seen[item.id] = number
+        items.append(item)
+    if not items:
+        raise ChatbotError(f"{path}: no questions in the retrieval set")
+    return items
+
+
+def _retrieval_item(raw: Any, where: str, number: int = 0) -> RetrievalItem:
+    if isinstance(raw, RetrievalItem):
+        return raw
+    if not isinstance(raw, dict):
+        raise ChatbotError(f"{where}: expected a JSON object, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - {"id", "question", "gold_chunks"} - _FREE_TEXT)
+    if unknown:
+        raise ChatbotError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    for key in ("id", "question"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise ChatbotError(f"{where}: field {key!r} must be a non-empty string")
+    gold = raw.get("gold_chunks")
+    if not isinstance(gold, list) or not gold or not all(isinstance(g, str) and g for g in gold):
+        raise ChatbotError(f"{where}: field 'gold_chunks' must be a non-empty list of chunk ids")
+    return RetrievalItem(raw["id"], raw["question"], tuple(gold), number)
+
+
+def retrieval_scores(items: Sequence[RetrievalItem | dict], search: Callable[[str], Sequence[Any]],
+                     k: int = RECALL_K) -> dict[str, Any]:
+    """Recall@k, MRR and per-item ranks of ``search(question) -> [Hit]`` over labelled items.
+
+    An item's rank is the 1-based position of its first gold chunk among the hits ``search``
+    returns (None when absent), so MRR is cut off at however many hits ``search`` gives.
+    Also times every call: ``latency_p50_ms``.
+    """
+    parsed = [_retrieval_item(it, f"item {i}") for i, it in enumerate(items, start=1)]
+    if not parsed:
+        raise ChatbotError("retrieval_scores: no items to score")
+    ranks: dict[str, int | None] = {}
+    latencies: list[float] = []
+    for item in parsed:
+        started = time.perf_counter()
+        hits = search(item.question)
+        latencies.append((time.perf_counter() - started) * 1000)
+        ids = [h.chunk.chunk_id for h in hits]
+        gold = set(item.gold_chunks)
+        ranks[item.id] = next((r for r, cid in enumerate(ids, start=1) if cid in gold), None)
+    n = len(parsed)
+    found = [r for r in ranks.values() if r is not None]
+    return {
+        "n": n,
+        "k": k,
+        "recall_at_k": sum(1 for r in found if r <= k) / n,
+        "mrr": sum(1 / r for r in found) / n,
+        "ranks": ranks,
+        "misses": [i for i, r in ranks.items() if r is None or r > k],
+        "latency_p50_ms": percentile(latencies, 50),
+    }
+
+
+def retrieval_run(path: str | Path, settings: Settings, out: Callable[[str], None] = print,
+                  k: int = RECALL_K) -> int:
+    """``chatbot search-eval``: dense, BM25 and hybrid side by side on a retrieval set.
+
+    Prints recall@k, MRR and query latency p50 per mode, then the items that some mode ranks
+    below first place. Query vectors are not cached across modes, so each mode's latency
+    includes embedding the question. Returns the CLI's exit code (0).
+    """
+    from chatbot.engine import Chatbot
+
+    items = load_retrieval_items(path)
+    bot = Chatbot(settings)
+    if not bot.wait_ready():
+        bot.search(items[0].question, k, mode="dense")  # raises the loader's error, if any
+        raise ChatbotError("dense retrieval is switched off (CHATBOT_DENSE); search-eval "
+                           "compares dense, BM25 and hybrid, so it needs the vector index")
+    bot.search(items[0].question, k, mode="hybrid")  # warm up the ONNX session
+    scores: dict[str, dict[str, Any]] = {}
+    for mode in RETRIEVAL_MODES:
+        dense = bot.retriever.dense
+        if dense is not None:
+            dense.clear_cache()
+        scores[mode] = retrieval_scores(items, lambda q, m=mode: bot.search(q, k, mode=m), k)
+    out(f"{len(items)} questions from {path}")
+    out(f"{'mode':<8}  {f'recall@{k}':>9}  {'MRR':>6}  {'p50 ms':>7}")
+    for mode, s in scores.items():
+        out(f"{mode:<8}  {_pct(s['recall_at_k']):>9}  {s['mrr']:>6.3f}  {s['latency_p50_ms']:>7.1f}")
+    weak = [it for it in items if any(s["ranks"][it.id] != 1 for s in scores.values())]
+    if weak:
+        out("")
+        out(f"ranks below first place ('-' = not in the top {k}):")
+        out(f"{'id':<24}  " + "  ".join(f"{m:>6}" for m in RETRIEVAL_MODES) + "  question")
+        for it in weak:
+            cells = "  ".join(f"{_rank_cell(scores[m]['ranks'][it.id]):>6}" for m in RETRIEVAL_MODES)
+            out(f"{it.id:<24}  {cells}  {it.question}")
+    return 0
+
+
+def _rank_cell(rank: int | None) -> str:
+    return "-" if rank is None else str(rank)

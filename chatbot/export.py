@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from chatbot.ingest import clean
 from chatbot.records import Answer, Citation
 
 #: Shown wherever a citation or metric has no data source.
@@ -363,12 +364,31 @@ def publisher_from_origin(origin_text: str) -> str:
     return m.group(1).strip() if m else ""
 
 
-def about_snapshot(table: pd.DataFrame, chunks: Sequence, titles: Sequence[str],
+def _caveat_passages(chunks: Sequence, snapshots: Sequence) -> list[tuple[str, str]]:
+    """(section, verbatim passage) for the methodology note and every chunk warning about a
+    figure; overlapping or adjacent chunks of one paragraph are merged back into one passage."""
+    raw_by_doc = {s.title: s.raw for s in snapshots}
+    spans = sorted(((ch.document, ch.section, ch.start, ch.end) for ch in chunks
+                    if ch.section == METHOD_SECTION or CAVEAT_RE.search(ch.quote)),
+                   key=lambda s: (s[0], s[2]))  # snapshot order
+    merged: list[list] = []
+    for doc, section, start, end in spans:
+        raw = raw_by_doc.get(doc) or (snapshots[0].raw if len(snapshots) == 1 else "")
+        if merged and merged[-1][:2] == [doc, section] and start <= merged[-1][3] + 2 \
+                and not raw[merged[-1][3]:start].strip():
+            merged[-1][3] = max(merged[-1][3], end)
+        else:
+            merged.append([doc, section, start, end, raw])
+    return [(section, clean(raw[start:end])) for _doc, section, start, end, raw in merged if raw]
+
+
+def about_snapshot(table: pd.DataFrame, chunks: Sequence, snapshots: Sequence,
                    origin_text: str = "") -> About:
-    """Title, publisher, data date, coverage, sources and caveats of the loaded snapshot.
+    """Title, publisher, data date, coverage, sources and caveats of the loaded snapshots.
 
     The data date is the ``datanote-data-as`` row; coverage the row counting local
-    authorities; caveats are the methodology note and any passage warning about a figure.
+    authorities; caveats are the methodology note and any passage warning about a figure,
+    quoted from the corpus text.
     """
     t = _as_text(table)
     date_row = t[t["metric_id"] == "datanote-data-as"]
@@ -378,10 +398,7 @@ def about_snapshot(table: pd.DataFrame, chunks: Sequence, titles: Sequence[str],
     la = t[t["label"].str.contains("local authorit", case=False, regex=False)]
     coverage = f"{la['display'].iloc[0]} local authorities" if len(la) else "not stated"
     sources = tuple(sorted(s for s in set(t["source"]) if s.strip()))
-    caveats = []
-    for ch in chunks:
-        if ch.section == METHOD_SECTION or CAVEAT_RE.search(ch.quote):
-            caveats.append((ch.section, ch.quote))
-    return About(titles=tuple(titles), publisher=publisher_from_origin(origin_text) or "not stated",
+    return About(titles=tuple(s.title for s in snapshots),
+                 publisher=publisher_from_origin(origin_text) or "not stated",
                  data_as_of=data_as_of, coverage=coverage, sources=sources,
-                 caveats=tuple(caveats), figures=len(t))
+                 caveats=tuple(_caveat_passages(chunks, snapshots)), figures=len(t))

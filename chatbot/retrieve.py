@@ -108,6 +108,11 @@ class DenseSearcher:
                 self._cache.popitem(last=False)
         return vec
 
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (so a benchmark times the embedding too)."""
+        with self._lock:
+            self._cache.clear()
+
     def rank(self, question: str, n: int) -> list[tuple[str, float]]:
         return self.store.query(self.vector(question), n)
 

@@ -53,3 +53,27 @@ def tmp_settings(tmp_path: Path) -> Settings:
     return Settings(corpus_paths=(cdir / CORPUS.name,), metrics_path=cdir / "metrics.csv",
                     overrides_path=ROOT / "corpus" / "metric_overrides.csv",
                     index_dir=tmp_path / "indexes", feedback_db=tmp_path / "feedback.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def bot():
+    """One real engine (dense retrieval loaded) shared by the answer tests."""
+    from chatbot.engine import Chatbot
+
+    b = Chatbot(Settings())
+    assert b.wait_ready(timeout=300), "dense retrieval failed to load"
+    return b
+
+
+@pytest.fixture
+def ask(bot):
+    """Ask one or more turns in a fresh conversation; return the last answer."""
+
+    def _ask(*turns: str):
+        conv = bot.conversation()
+        ans = None
+        for t in turns:
+            ans = conv.ask(t)
+        return ans
+
+    return _ask
