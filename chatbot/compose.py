@@ -276,8 +276,9 @@ def provenance(c: Composer, rows: list[dict], footnotes_of) -> str:
         n = c.cite_row(row)
         notes = footnotes_of(row)
         if row["source"] and notes:
-            refs = "".join(f"[{c.cite(ch.quote, ch.section, row['source'], None, ch.chunk_id, None, ch.document)}]"
-                           for ch in notes)
+            refs = "".join(
+                f"[{c.cite(ch.quote, ch.section, row['source'], None, ch.chunk_id, None, ch.document)}]"
+                for ch in notes)
             c.add(f"{row['label']} (**{row['display']}**, {row['section']}) comes from "
                   f"**{row['source']}** — the section's footnote reads “{notes[0].quote}” [{n}]{refs}.")
         elif notes:

@@ -113,6 +113,17 @@ def test_ask_in_a_real_browser(server):
             expect(messages.nth(3)).to_contain_text("£46,894")
             page.screenshot(path=str(ARTIFACTS / "follow-up.png"), full_page=True)
 
+            # the audit trail a reader downloads holds both answers' quotes and sources
+            with page.expect_download() as dl:
+                page.get_by_role("button", name="Download conversation (Markdown)").click()
+            trail = Path(dl.value.path()).read_text(encoding="utf-8")
+            assert "> How does that compare nationally?" in trail
+            assert "£34,131" in trail and "data source: ONS ASHE 2021" in trail
+            with page.expect_download() as dl:
+                page.get_by_role("button", name="Download quoted figures (CSV)").click()
+            figures = Path(dl.value.path()).read_text(encoding="utf-8")
+            assert figures.startswith("turn,question,citation,metric_id") and "£46,894" in figures
+
             _ask(page, SCRIPT_Q)
             expect(messages).to_have_count(6, timeout=60_000)
             expect(messages.nth(4)).to_contain_text(SCRIPT_Q)

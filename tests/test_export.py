@@ -207,9 +207,10 @@ def test_investment_rows_compare_fdi_and_ddi(table):
                    ("FDI", "Projects"): "27", ("DDI", "Projects"): "47"}
 
 
-def test_about_reads_the_snapshot(corpus):
+def test_about_reads_the_snapshot(corpus, clean_text):
+    corpus_text = clean_text
     origin = export.read_origin(Settings().corpus_paths)
-    about = export.about_snapshot(corpus.table, corpus.chunks, [s.title for s in corpus.snapshots], origin)
+    about = export.about_snapshot(corpus.table, corpus.chunks, corpus.snapshots, origin)
     assert about.titles == ("Data Driven Healthcare Innovation — Midlands Cluster Snapshot 2023",)
     assert about.publisher.startswith("Midlands Engine Observatory")
     assert about.data_as_of == "May 2023"
@@ -218,11 +219,15 @@ def test_about_reads_the_snapshot(corpus):
     quotes = " ".join(q for _s, q in about.caveats)
     assert "underestimated by the Data City data (18,177)" in quotes  # the jobs undercount
     assert "North Lincolnshire" in quotes and "should therefore be disregarded" in quotes
+    # overlapping chunks are merged: each sentence of the snapshot is quoted once
+    assert quotes.count("likely to be underestimated") == 1
+    assert [s for s, _q in about.caveats] == ["Methodology note", "Business Ecosystem"]
+    assert all(q in corpus_text for _s, q in about.caveats)
     assert about.figures == len(corpus.table)
 
 
 def test_about_without_the_facts_says_not_stated():
     empty = pd.DataFrame(columns=["metric_id", "label", "display", "unit", "source", "section"])
-    about = export.about_snapshot(empty, [], ["T"], "")
+    about = export.about_snapshot(empty, [], [], "")
     assert (about.publisher, about.data_as_of, about.coverage) == ("not stated",) * 3
     assert about.sources == () and about.caveats == ()
