@@ -39,6 +39,8 @@ log = logging.getLogger("chatbot.index")
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 QUERY_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 DIM = 384
+#: A unit vector to check that an opened index can be searched.
+_PROBE = [DIM ** -0.5] * DIM
 MANIFEST = "manifest.json"
 CURRENT = "current"
 
@@ -98,6 +100,7 @@ class QueryEmbedder:
 
         self._np = np
         self.tokenizer = Tokenizer.from_file(str(Path(model_path()) / "tokenizer.json"))
+        self.tokenizer.no_padding()  # the bundled tokenizer.json pads to 128: pool real tokens only
         self.tokenizer.enable_truncation(max_length=256)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 2
@@ -115,7 +118,7 @@ class QueryEmbedder:
         mask = np.zeros_like(ids)
         for row, e in enumerate(encs):
             ids[row, :len(e.ids)] = e.ids
-            mask[row, :len(e.ids)] = 1
+            mask[row, :len(e.ids)] = e.attention_mask
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
@@ -330,6 +333,7 @@ def open_embedded(settings: Settings) -> VectorStore:
         coll = client.get_collection(settings.collection)
         store = VectorStore(coll, str(folder))
         store.count()
+        store.query(_PROBE, 1)  # a search must work too, not only the sqlite counters
         return store
     except IndexStoreError:
         raise
@@ -364,8 +368,10 @@ def ensure_index(settings: Settings, chunks: Sequence[Chunk], metrics_sha: str,
     manifest = expected_manifest(settings, metrics_sha, len(chunks))
     if settings.chroma_url:
         return open_or_build_server(settings, chunks, manifest, progress), "server"
-    reason = "forced rebuild" if force else stale_reason(read_manifest(settings.index_dir),
-                                                         manifest)
+    found = read_manifest(settings.index_dir)
+    reason = "forced rebuild" if force else stale_reason(found, manifest)
+    if found is None and not force and (Path(settings.index_dir) / CURRENT).exists():
+        reason = f"the manifest {MANIFEST} is missing or unreadable"
     if reason is None:
         try:
             store = open_embedded(settings)
@@ -374,7 +380,8 @@ def ensure_index(settings: Settings, chunks: Sequence[Chunk], metrics_sha: str,
             reason = f"index is corrupt ({store.count()} of {len(chunks)} chunks)"
         except IndexStoreError as exc:
             reason = f"index is corrupt ({exc})"
-    log.info("rebuilding the index: %s", reason)
+    # A rebuild nobody asked for means something was missing, stale or broken: say so.
+    (log.info if force else log.warning)("rebuilding the index: %s", reason)
     progress(f"rebuilding the index: {reason}")
     build_embedded(settings, chunks, manifest, progress)
     return open_embedded(settings), f"rebuilt ({reason})"
