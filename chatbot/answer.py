@@ -142,7 +142,7 @@ class Engine:
                    and r["unit"] not in ("GBP", "USD", "percent")]
             if rows[0]["unit"] in ("GBP", "USD") and per:
                 return compose.per_unit(c, rows[0], per[0]), [rows[0], per[0]], rows[0]["section"]
-        if q.derived and len(rows) >= 2 and not q.listing:
+        if q.derived and len(rows) >= 2:
             done = compose.derived(c, q, rows[0], rows[1])
             if done:
                 return done, rows[:2], rows[0]["section"]
@@ -169,7 +169,7 @@ class Engine:
                     and r["kind"] in ("figure", "table_row")]
             if rows:
                 return compose.figures(c, rows, self.matcher, overview=section), rows, section
-        if q.quantity and not q.listing:
+        if (q.quantity or q.types or q.measures or q.explicit_money) and not q.listing:
             return compose.not_found(c, self._nearest(q), self._why_not(q, matches)), [], ""
         return self._prose(q, c, matches)
 
@@ -301,6 +301,9 @@ class Engine:
                 return compose.prose(c, q, loose), [], loose[0][1].section
         if strict and (not picked or picked[0][2] < 0.6):
             return "", [], ""
+        if picked and q.names and not any(ch.kind == "list" or _names_beyond(s, q)
+                                          for s, ch, _c in picked):
+            return compose.not_found(c, [], "it does not name them"), [], ""
         if not picked:
             return compose.not_found(c, self._nearest(q, matches), self._why_not(q, matches)), [], ""
         chart = [h for h in hits[:2] if h.chunk.kind == "chart"]
@@ -367,6 +370,13 @@ class Engine:
 def is_comparison(q: Question) -> bool:
     return bool(re.search(r"\b(compare|compared|difference|gap|more|less|higher|lower|bigger|"
                           r"smaller|larger|times|ratio)\b", q.text, re.I))
+
+
+def _names_beyond(sentence: str, q: Question) -> bool:
+    """Does ``sentence`` name something (a capitalised name) the question did not?"""
+    asked = " ".join(q.proper).lower()
+    names = re.findall(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|of|and))*", sentence)
+    return any(n.lower() not in asked and not compose._generic_name(n) for n in names)
 
 
 def _plain(text: str) -> str:

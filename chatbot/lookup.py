@@ -101,6 +101,8 @@ class MetricMatcher:
                 df[t] = df.get(t, 0) + 1
         n = len(self.rows)
         self.idf = {t: math.log(1 + n / (d + 0.5)) for t, d in df.items()}
+        #: A corpus word no row uses says the question is about something else: weigh it fully.
+        self.unseen_idf = sorted(self.idf.values())[len(self.idf) // 2] if self.idf else 1.0
 
     def siblings(self, metric_id: str) -> list[dict]:
         """Rows stated in the same panel (or sentence block) as ``metric_id``."""
@@ -126,7 +128,7 @@ class MetricMatcher:
             w = self.idf.get(t, 0.0)
             # A word the snapshot never uses cannot be matched by any row: it weighs less.
             known = not self.vocabulary or t in self.vocabulary
-            total += (w or 1.0) if known else 0.5
+            total += (w or self.unseen_idf) if known else 0.5
             if t in label:
                 score += w if t in self._own[i] else 0.8 * w
                 covered += w

@@ -21,7 +21,9 @@ GENERIC = frozenset(
     "says said stated state here please know want like current currently there their tell "
     "question answer actually exactly approximately roughly about around overall "
     "snapshot's area 2023 seen several different various people include link reply respond "
-    "print output repeat ignore instruction instructions previous pretend summary".split()
+    "print output repeat ignore instruction instructions previous pretend summary support "
+    "supports supported provide provides provided according get got located find found "
+    "ve ll re".split()
 )
 #: Words that say what to do with figures (compare, check, source), not which figures.
 INTENT_WORDS = frozenset(
@@ -252,11 +254,13 @@ def read(text: str, vocab: Vocabulary) -> Question:
     for pattern, full in ABBREVIATIONS.items():
         text = re.sub(pattern, full, text)
     raw_words = words(text)
-    corrected = [SYNONYMS.get(w, w) for w in (vocab.correct(w) for w in raw_words)]
+    corrected = [SYNONYMS.get(w, w) for w in
+                 (w if w in GENERIC or w in INTENT_WORDS else vocab.correct(w) for w in raw_words)]
     fixed_text = " ".join(corrected)
     toks = tuple(stem(w) for w in corrected if w not in STOPWORDS)
-    key = tuple(t for t in toks if t not in GENERIC and stem(t) not in GENERIC
-                and t not in INTENT_WORDS and not re.fullmatch(r"\d+", t))
+    key = tuple(stem(w) for w in corrected if w not in STOPWORDS and w not in GENERIC
+                and w not in INTENT_WORDS and stem(w) not in GENERIC
+                and not re.fullmatch(r"\d+", w))
     proper = tuple(dict.fromkeys(
         re.findall(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*", text)
         + re.findall(r"\b[A-Z]{2,5}s?\b", text)))
