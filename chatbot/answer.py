@@ -30,7 +30,7 @@ log = logging.getLogger("chatbot.answer")
 NEAREST_MIN = 1.0
 EMPTY_TEXT = "Please ask a question about the snapshot — for example, “What is the average salary?”"
 _SEG_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bor\b|\bplus\b|\bas well as\b|\bversus\b|\bvs\.?|"
-                     r"\bcompared (?:to|with)\b|\bthan\b)\s*", re.I)
+                     r"\bcompared? (?:to|with|against)\b|\bagainst\b|\bthan\b)\s*", re.I)
 _SECTION_WORDS = {
     "talent": "Talent Ecosystem", "skills": "Talent Ecosystem", "workforce": "Talent Ecosystem",
     "investment": "Investment Ecosystem", "investments": "Investment Ecosystem",

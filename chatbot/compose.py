@@ -180,8 +180,9 @@ def derived(c: Composer, q, a: dict, b: dict) -> str | None:
         big, small = (a, b) if a["value"] >= b["value"] else (b, a)
         dbig, dsmall = (da, db) if big is a else (db, da)
         res = fmt(big["value"] - small["value"], big, small)
-        unit = " percentage points" if pct else ""
-        calc = f"{dbig} − {dsmall} = {res}{unit}"
+        word_unit = _UNIT_WORDS.get(a["unit"], "") if a["unit"] == b["unit"] else ""
+        unit = " percentage points" if pct else (f" {word_unit}" if word_unit else "")
+        calc = f"{dbig} − {dsmall} = {res}{' percentage points' if pct else ''}"
         lead = ""
         if q.verify:
             claim_up = bool(re.search(r"\b(higher|more|larger|bigger|greater|exceed\w*|above)\b",
