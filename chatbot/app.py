@@ -30,8 +30,8 @@ log = logging.getLogger("chatbot.app")
 STARTERS = (
     "What is the average salary?",
     "How many more DDI jobs than FDI jobs?",
-    "What share of UK businesses in the cluster are in the Midlands?",
-    "Where does the FDI capex figure come from?",
+    "What share of UK DDI jobs are in the Midlands?",
+    "How many jobs are in the cluster?",
 )
 #: Bar colours for foreign (FDI) and domestic (DDI) investment.
 INVESTMENT_COLOURS = ["#90cdf4", "#2b6cb0"]
@@ -39,6 +39,7 @@ INVESTMENT_COLOURS = ["#90cdf4", "#2b6cb0"]
 GENERIC_ERROR = ("Something went wrong while answering. Try rephrasing the question, or start a "
                  "new conversation.")
 LOAD_ERROR = "The snapshot could not be loaded: {}"
+APP_ERROR = "Something went wrong showing this page. Reload it; the details are in the server log."
 
 
 @st.cache_resource(show_spinner="Loading the snapshot and its index (first visit only)…")
@@ -139,7 +140,7 @@ def chat_tab(store: FeedbackStore) -> None:
                 st.markdown("Ask a question about the snapshot, or start with one of these:")
                 cols = st.columns(len(STARTERS))
                 for i, (col, q) in enumerate(zip(cols, STARTERS, strict=True)):
-                    if col.button(q, key=f"starter-{i}", width="stretch"):
+                    if col.button(esc(q), key=f"starter-{i}", width="stretch", wrap=True):
                         picked = q
             if picked:
                 slot.empty()
@@ -287,4 +288,4 @@ except ChatbotError as exc:
     st.error(str(exc))
 except Exception:
     log.exception("the app failed")
-    st.error(GENERIC_ERROR)
+    st.error(APP_ERROR)

@@ -109,6 +109,8 @@ def figures(c: Composer, rows: list[dict], matcher, overview: str = "",
             for r in [row] + [g for g in group if g is not row]:
                 c.add(f"- {r['section']}: {row_text(r, c.multi)} [{c.cite_row(r)}]")
             return "conflict"
+        if not row["source"]:  # the same figure stated with its source leads
+            row = next((g for g in group if g["source"]), row)
         c.add(f"{row_text(row, c.multi)} [{c.cite_row(row)}]")
         others = [g for g in group if g is not row]
         for g in others:
@@ -277,9 +279,10 @@ def provenance(c: Composer, rows: list[dict], footnotes_of) -> str:
         n = c.cite_row(row)
         notes = footnotes_of(row)
         if row["source"] and notes:
-            refs = "".join(
-                f"[{c.cite(ch.quote, ch.section, row['source'], None, ch.chunk_id, None, ch.document)}]"
+            nums = dict.fromkeys(
+                c.cite(ch.quote, ch.section, row["source"], None, ch.chunk_id, None, ch.document)
                 for ch in notes)
+            refs = "".join(f"[{k}]" for k in nums)
             c.add(f"{row['label']} (**{row['display']}**, {row['section']}) comes from "
                   f"**{row['source']}** — the section's footnote reads “{notes[0].quote}” [{n}]{refs}.")
         elif notes:

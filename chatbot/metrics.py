@@ -145,6 +145,7 @@ def _clause(text: str, f: _Found) -> str:
     lo = max(b for b in bounds if b <= f.start)
     hi = min((b for b in bounds if b > f.end), default=len(text) + 1)
     part = text[lo:hi].strip(" ;()")
+    part = re.sub(r"(\s+(and|or|while|despite))+\s*$", "", part.rstrip(".,:; "))
     return part.rstrip(".,:; ")
 
 

@@ -81,6 +81,12 @@ def _ask(page, question: str) -> None:
     box.press("Enter")
 
 
+def _settled(page, timeout: float = 90_000) -> None:
+    """Wait until the script run has finished (the sidebar downloads render last)."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        timeout=timeout)
+
+
 def test_ask_in_a_real_browser(server):
     from playwright.sync_api import expect, sync_playwright
 
@@ -94,6 +100,8 @@ def test_ask_in_a_real_browser(server):
             page.goto(server)
             expect(page.get_by_test_id("stChatInputTextArea")).to_be_visible(timeout=90_000)
             expect(page.get_by_role("button", name="What is the average salary?")).to_be_visible()
+            _settled(page)
+            page.screenshot(path=str(ARTIFACTS / "start.png"), full_page=True)
 
             _ask(page, "What is the average salary?")
             answer = page.get_by_test_id("stChatMessage").filter(has_text="£34,131")
@@ -114,6 +122,7 @@ def test_ask_in_a_real_browser(server):
             page.screenshot(path=str(ARTIFACTS / "follow-up.png"), full_page=True)
 
             # the audit trail a reader downloads holds both answers' quotes and sources
+            _settled(page)
             with page.expect_download() as dl:
                 page.get_by_role("button", name="Download conversation (Markdown)").click()
             trail = Path(dl.value.path()).read_text(encoding="utf-8")

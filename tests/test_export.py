@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chatbot import export
 from chatbot.export import NO_SOURCE, escape_markdown, highlight_quote
@@ -132,6 +134,14 @@ def test_escape_markdown_leaves_no_live_syntax(text):
     # every special character is preceded by a backslash; removing the escapes gives the text back
     assert re.sub(r"\\(.)", r"\1", out) == text
     assert not re.search(r"(?<!\\)[<>*_`\[\]$:#|&]", out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_escape_markdown_round_trips_any_text(text):
+    out = escape_markdown(text)
+    assert re.sub(r"\\(.)", r"\1", out.replace("  \n", "\n"), flags=re.DOTALL) == text.replace("\r\n", "\n")
+    assert not re.search(r"(?<!\\)[<>*_`\[\]$:#|&]", re.sub(r"\\.", "", out, flags=re.DOTALL))
 
 
 def test_answer_body_drops_calculation_lines_and_neutralises_latex_and_links():
