@@ -23,11 +23,13 @@ from chatbot.ground import check
 from chatbot.lookup import MIN_SCORE, Match, MetricMatcher
 from chatbot.question import Question, Vocabulary, read, sanitize
 from chatbot.records import Answer
+from chatbot.retrieve import stem
 from chatbot.settings import MAX_QUESTION_CHARS
 
 log = logging.getLogger("chatbot.answer")
 
 NEAREST_MIN = 1.0
+_SHARE_WORDS = frozenset("share uk total proportion percentage percent slice fraction".split())
 EMPTY_TEXT = "Please ask a question about the snapshot — for example, “What is the average salary?”"
 _SEG_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bor\b|\bplus\b|\bas well as\b|\bversus\b|\bvs\.?|"
                      r"\bcompared? (?:to|with|against)\b|\bagainst\b|\bthan\b)\s*", re.I)
@@ -55,6 +57,7 @@ class Engine:
         self.vocab = Vocabulary(texts)
         self.matcher = MetricMatcher(table, self.vocab.stems)
         self.chunk_at = {(ch.document, ch.start): ch.chunk_id for ch in self.chunks}
+        self.expansions = compose.acronyms(" ".join(ch.quote for ch in self.chunks))
 
     # ------------------------------------------------------------------ entry point
 
@@ -87,9 +90,15 @@ class Engine:
             return compose.not_found(c, self._nearest(q), "it reports past data and makes no "
                                      "forecasts"), [], ""
         if q.date:
-            rows = [r for r in self.matcher.rows if r["unit"] == "date"]
+            rows = [r for r in self.matcher.rows if r["unit"] == "date"][:1]
+            rest = re.split(r"\band\b", q.text, maxsplit=1)
+            if rows and len(rest) == 2:  # "how current is it and what geography does it cover?"
+                other = read(rest[1], self.vocab)
+                best = self.matcher.rank(other, 1)
+                if best and best[0].confident and best[0].row not in rows:
+                    rows.append(best[0].row)
             if rows:
-                return compose.figures(c, rows[:1], self.matcher), rows[:1], rows[0]["section"]
+                return compose.figures(c, rows, self.matcher), rows, rows[0]["section"]
         if (q.define or q.why) and not q.quantity and not state.turns:
             done = self._define(q, c) if q.define else ""
             if not done:
@@ -98,6 +107,14 @@ class Engine:
                 return done, [], c.citations[0].section if c.citations else ""
         matches = self._segment_matches(q)
         own = [m for m in matches if self._confident(m, q)]
+        if own and (q.define or not state.turns and re.search(
+                r"\b(calculated|underlying|worked out|derived)\b", q.text, re.I)):
+            rows = [own[0].row]
+            return compose.provenance(c, rows, self._footnote_chunk), rows, rows[0]["section"]
+        if q.conflict and not q.derived:
+            rows = self._conflicting_rows(q, matches)
+            if len(rows) >= 2:
+                return compose.figures(c, rows, self.matcher, compare=True), rows, rows[0]["section"]
         if len(q.numbers) >= 2 and not q.derived:
             rows = self._rows_for_numbers(q)
             if len(rows) >= 2:
@@ -156,9 +173,12 @@ class Engine:
             listed = self._list_answer(q, c)
             if listed:
                 return listed, [], c.citations[0].section if c.citations else ""
+        if q.breakdown and rows and not q.derived:  # cluster-wide figures have no splits
+            return compose.not_found(c, rows[:1], "it gives only the cluster-wide figure, with no "
+                                     "breakdown"), [], ""
         if q.names and rows and not q.derived:  # a count is no list of names
             return compose.not_found(c, rows[:1], "it gives the number but no names"), [], ""
-        if q.verify and rows and (q.numbers or q.down or q.up):
+        if (q.verify or q.why or q.premise) and rows and (q.numbers or q.down or q.up):
             return compose.verify(c, q, rows[0], self.matcher), rows[:1], rows[0]["section"]
         if rows:
             return compose.figures(c, rows, self.matcher), rows, rows[0]["section"]
@@ -174,8 +194,11 @@ class Engine:
         return self._prose(q, c, matches)
 
     def _list_answer(self, q: Question, c: Composer) -> str:
-        hits = self.retriever.search(q.text, k=6, mode="bm25")
-        picked = compose.best_sentences(q, [h for h in hits if h.chunk.kind == "list"])
+        every = bool(re.search(r"\b(all|every|both|full list)\b", q.text, re.I))
+        hits = self.retriever.search(q.text, k=10 if every else 6, mode="bm25")
+        picked = compose.best_sentences(replace(q, proper=()) if every else q,
+                                        [h for h in hits if h.chunk.kind == "list"],
+                                        self.vocab, every=every, expand=self.expansions)
         if picked and picked[0][2] >= 0.6:
             return compose.prose(c, q, picked)
         return ""
@@ -185,12 +208,19 @@ class Engine:
         parts = [s for s in _SEG_RE.split(q.text) if s and re.search(r"\w", s)]
         whole = self.matcher.rank(q, 5)
         whole = whole[:1] + [m for m in whole[1:] if not m.confident]  # one figure unless asked
+        two_asks = q.share and (q.count or q.quantity)  # "how many …, and what share is that?"
         if len(parts) < 2 or (whole and whole[0].confident and whole[0].coverage >= 0.8
-                              and not q.derived and not (len(q.types) > 1 or len(q.measures) > 1)):
+                              and not q.derived and not two_asks
+                              and not (len(q.types) > 1 or len(q.measures) > 1)):
             return whole
         found: list[Match] = []
         for part in parts:
             pq = read(part, self.vocab)
+            if found and pq.share and not [k for k in pq.key if k not in _SHARE_WORDS]:
+                shares = self._share_rows((found[-1].metric_id,))  # "…, and their UK share?"
+                if shares and all(shares[0] is not f.row for f in found):
+                    found.append(Match(shares[0], found[-1].score, True, (), 1.0))
+                continue
             if not pq.key and not (pq.types or pq.measures):
                 continue
             pq = _fill_slots(pq, q)
@@ -209,6 +239,17 @@ class Engine:
         figure_intent = (q.quantity or q.share or q.money or q.numbers or q.verify or q.derived
                          or q.types or q.measures or q.provenance or q.count or q.national)
         return bool(figure_intent) or (m.coverage >= 0.75 and m.score >= 4.0)
+
+    def _conflicting_rows(self, q: Question, matches: list[Match]) -> list[dict]:
+        """For "the numbers don't agree": every confident row for the topic, concepts expanded."""
+        ranked = self.matcher.rank(q, 6)
+        top = [m for m in ranked if m.confident and m.score >= 0.6 * ranked[0].score]
+        rows: list[dict] = []
+        for m in top:
+            for r in self.matcher.concept_rows(m.row):
+                if r not in rows:
+                    rows.append(r)
+        return rows[:8]
 
     def _rows_for_numbers(self, q: Question) -> list[dict]:
         """For "is it X or Y?": the best-matching row stating each number."""
@@ -289,11 +330,12 @@ class Engine:
     def _prose(self, q: Question, c: Composer, matches: list[Match],
                strict: bool = False) -> tuple[str, list[dict], str]:
         hits = self.retriever.search(q.text, k=8)
-        picked = compose.best_sentences(q, hits, self.vocab)
+        picked = compose.best_sentences(q, hits, self.vocab, expand=self.expansions)
         if not picked and q.proper and not q.names:
             from dataclasses import replace
 
-            loose = compose.best_sentences(replace(q, proper=()), hits, self.vocab)
+            loose = compose.best_sentences(replace(q, proper=()), hits, self.vocab,
+                                           expand=self.expansions)
             missing = [n for n in q.proper if not compose._generic_name(n)]
             if loose and loose[0][2] >= 0.75 and missing:
                 c.add(f"The snapshot says nothing about {', '.join(_plain(m) for m in missing)} "
@@ -301,8 +343,13 @@ class Engine:
                 return compose.prose(c, q, loose), [], loose[0][1].section
         if strict and (not picked or picked[0][2] < 0.6):
             return "", [], ""
-        if picked and q.names and not any(ch.kind == "list" or _names_beyond(s, q)
-                                          for s, ch, _c in picked):
+        role = re.search(r"(?i)\bwho (?:is|are|was|were|runs|leads|heads) (?:the )?(\w+)", q.text)
+        if picked and role and not any(stem(role.group(1).lower()) in
+                                       {stem(w) for w in re.findall(r"[a-z]+", s.lower())}
+                                       for s, _ch, _c in picked):
+            return compose.not_found(c, [], f"it does not name the {_plain(role.group(1))}"), [], ""
+        if picked and q.names and not any(ch.kind == "list" or ch.kind == "prose"
+                                          and _names_beyond(s, q) for s, ch, _c in picked):
             return compose.not_found(c, [], "it does not name them"), [], ""
         if not picked:
             return compose.not_found(c, self._nearest(q, matches), self._why_not(q, matches)), [], ""
@@ -334,9 +381,9 @@ class Engine:
             return "it has no figure for that year"
         for ch in self.chunks:
             if ch.kind == "chart":
-                caption = {w for w in re.findall(r"[a-z]+", ch.quote.lower())}
-                if any(k in caption for k in q.key if k not in ("innovation", "data")):
-                    title = ch.quote.split(" - ", 1)[-1]
+                title = ch.quote.split("\n")[0].split(" - ")[-1]
+                caption = {stem(w) for w in re.findall(r"[a-z]+", title.lower())}
+                if any(k in caption for k in q.key):
                     return (f"its figures for this were in a chart (“{_plain(title)}”) that did "
                             "not survive the text extraction")
         return ""

@@ -186,11 +186,13 @@ def derived(c: Composer, q, a: dict, b: dict) -> str | None:
         unit = " percentage points" if pct else (f" {word_unit}" if word_unit else "")
         calc = f"{dbig} − {dsmall} = {res}{' percentage points' if pct else ''}"
         lead = ""
-        if q.verify:
+        if q.verify or q.up or q.down:
             claim_up = bool(re.search(r"\b(higher|more|larger|bigger|greater|exceed\w*|above)\b",
                                       text))
-            truth = (a["value"] > b["value"]) if claim_up else (a["value"] < b["value"])
-            lead = "Yes. " if truth else "No. "
+            claim_down = bool(re.search(r"\b(lower|less|fewer|smaller|below)\b", text))
+            if claim_up or claim_down:
+                truth = (a["value"] > b["value"]) if claim_up else (a["value"] < b["value"])
+                lead = ("Yes. " if q.verify else "") if truth else "No. "
         word = "higher" if a["value"] >= b["value"] else "lower"
         c.add(f"{lead}{a['label']} (**{da}**) is {word} than {b['label']} (**{db}**) "
               f"by **{res}**{unit} [{na}][{nb}].")
@@ -254,6 +256,9 @@ def verify(c: Composer, q, row: dict, matcher) -> str:
             wrong_way = _direction_conflict(q, hit)
             c.add(("No — the direction is wrong. " if wrong_way else "Yes. ")
                   + f"{row_text(hit, c.multi)} [{c.cite_row(hit)}]")
+            panel = matcher.by_id.get(hit.get("panel") or "")
+            if panel is not None and panel is not hit:
+                c.add(f"{row_text(panel, c.multi)} [{c.cite_row(panel)}]")
         else:
             c.add("No. The snapshot gives a different figure: "
                   f"{row_text(row, c.multi)} [{c.cite_row(row)}]")
@@ -309,7 +314,23 @@ def _stem6(word: str) -> str:
     return w[:6] if len(w) > 6 else w
 
 
-def best_sentences(q, hits: list[Hit], vocab=None) -> list[tuple[str, object, float]]:
+def acronyms(text: str) -> dict[str, set[str]]:
+    """Acronyms the text spells out: "Office for Life Sciences (OLS)" → {"ols": {office, …}}."""
+    out: dict[str, set[str]] = {}
+    for m in re.finditer(r"((?:[A-Z][a-z]+\s+(?:(?:for|of|and)\s+)?){1,6})\(([A-Z]{2,6})\)", text):
+        words = [w for w in m.group(1).split() if w[0].isupper()]
+        if "".join(w[0] for w in words)[-len(m.group(2)):] == m.group(2):
+            out[m.group(2).lower()] = {_stem6(w.lower()) for w in words[-len(m.group(2)):]}
+    for m in re.finditer(r"\b((?:[A-Z][a-z]+\s+){1,4}[A-Z][a-z]+)\b", text):
+        words = m.group(1).split()
+        acro = "".join(w[0] for w in words).lower()
+        if len(acro) >= 3 and re.search(rf"\b{acro.upper()}\b", text):
+            out.setdefault(acro, {_stem6(w.lower()) for w in words})
+    return out
+
+
+def best_sentences(q, hits: list[Hit], vocab=None, every: bool = False,
+                   expand: dict[str, set[str]] | None = None) -> list[tuple[str, object, float]]:
     """Sentences (or list items) from the top chunks that cover the question's key words.
 
     Words the snapshot never uses weigh 1.5 (they ask for something it does not say); names
@@ -334,6 +355,11 @@ def best_sentences(q, hits: list[Hit], vocab=None) -> list[tuple[str, object, fl
             if any(n not in low and n not in ch.text.lower() for n in names):
                 continue
             toks = {_stem6(w) for w in re.findall(r"[a-z0-9]+", low)} | context
+            for acro, spelled in (expand or {}).items():
+                if acro in toks:
+                    toks |= spelled
+                elif spelled <= toks:
+                    toks.add(acro)
             covered = sum(weights[k] for k in key if _stem6(k) in toks)
             cov = covered / total
             if cov >= MIN_COVERAGE:
@@ -344,11 +370,11 @@ def best_sentences(q, hits: list[Hit], vocab=None) -> list[tuple[str, object, fl
     best = found[0][2]
     out, seen = [], set()
     for s, ch, cov, _r in found:
-        if cov < max(MIN_COVERAGE, 0.75 * best) or s in seen:
+        if cov < (MIN_COVERAGE if every else max(MIN_COVERAGE, 0.75 * best)) or s in seen:
             continue
         seen.add(s)
         out.append((s, ch, cov))
-        if len(out) >= MAX_SENTENCES:
+        if len(out) >= (2 * MAX_SENTENCES if every else MAX_SENTENCES):
             break
     return out
 

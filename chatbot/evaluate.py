@@ -323,7 +323,17 @@ def _cite_ok(item: EvalItem, answer: Answer) -> bool:
         return any(mentions(p, want) for p in parts for want in item.cite)
     if not item.must_include:
         return True
-    return any(mentions(c.quote, alt) for c in answer.citations for alt in item.must_include[0])
+    if any(mentions(c.quote, alt) for c in answer.citations for alt in item.must_include[0]):
+        return True
+    # A labelled calculation's result is cited through its inputs (the product's own rule).
+    quoted = set(numbers_in(" \n ".join(c.quote for c in answer.citations)))
+    for calc in answer.calculations:
+        operands, _, result = normalise(calc).rpartition("=")
+        if operands and all(n in quoted for n in numbers_in(operands)):
+            if any(set(numbers_in(alt)) and set(numbers_in(alt)) <= set(numbers_in(result))
+                   for alt in item.must_include[0]):
+                return True
+    return False
 
 
 def score(item: EvalItem, answer: Answer, latency_s: float, snapshot_text: str) -> ItemResult:

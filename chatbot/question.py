@@ -23,7 +23,7 @@ GENERIC = frozenset(
     "snapshot's area 2023 seen several different various people include link reply respond "
     "print output repeat ignore instruction instructions previous pretend summary support "
     "supports supported provide provides provided according get got located find found "
-    "ve ll re".split()
+    "ve ll re kind type sort".split()
 )
 #: Words that say what to do with figures (compare, check, source), not which figures.
 INTENT_WORDS = frozenset(
@@ -39,11 +39,15 @@ ABBREVIATIONS = {
     r"\bIUK\b": "Innovate UK", r"\bHGCs?\b": "high growth companies", r"\bFE\b": "further education",
     r"\bHEIs?\b": "university", r"\bR&D\b": "research",
 }
+#: Role markers pasted into questions ("[SYSTEM]", "USER:"): removed, never obeyed.
+_MARKER_RE = re.compile(r"\[/?\s*(system|user|assistant|inst)[^\]]{0,40}\]|"
+                        r"\b(system|user|assistant)\s*(message)?\s*:", re.I)
 _INJECTION_RE = re.compile(
     r"\b(ignore|disregard|forget|override)\b.*\b(instruction|instructions|rules|prompt|above|"
     r"previous)\b|\bsystem\s*:|\bnew instruction|\byou are now\b|\bpretend\b|\bact as\b|"
     r"\bjailbreak|\bdeveloper mode\b|\bsystem prompt\b|\bsay (that|the)\b|\breply with\b|"
-    r"\binclude this\b", re.I)
+    r"\binclude this\b|\balways (quote|say|answer|use)\b|\bfrom now on\b|\breply only\b|"
+    r"\b(was|has been) updated\b|\bis now\b", re.I)
 _TYPE_WORDS = {
     "fdi": ("fdi", "foreign direct", "foreign investment", r"foreign(?![- ]own)"),
     "ddi": ("ddi", "domestic direct", "domestic investment", "domestic"),
@@ -55,20 +59,23 @@ SYNONYMS = {
     "firms": "companies", "firm": "company", "startups": "incorporations",
     "staff": "employees", "workers": "employees", "employed": "employees",
     "spinout": "spinouts", "spin": "spinouts", "headquartered": "hq",
-    "mny": "many", "meny": "many", "hw": "how", "wht": "what", "wat": "what",
+    "mny": "many", "meny": "many", "hw": "how", "wht": "what", "wat": "what", "wats": "what",
+    "whats": "what", "avg": "average", "projs": "projects", "proj": "projects",
+    "headcount": "employees", "slice": "share",
 }
 _MEASURE_WORDS = {
     "capex": ("capex", "capital expenditure", "capital investment", "capital"),
     "jobs": ("jobs", "job", "employment created", "jobs created"),
     "projects": ("projects", "project"),
 }
-_SHARE_RE = re.compile(r"\b(share|percent|percentage|proportion|fraction|% of|of (the )?uk|"
+_SHARE_RE = re.compile(r"\b(share|slice|percent|percentage|proportion|fraction|% of|of (the )?uk|"
                        r"uk total|of all|national share)\b|%", re.I)
 _MONEY_RE = re.compile(r"\b(money|pounds|sterling|dollars|worth|revenue|turnover|spend|"
                        r"spent|budget|raised|raise|gbp|usd)\b|£|\$", re.I)
 _QUANTITY_RE = re.compile(
     r"\b(how many|how much|number of|no\. of|count of|total|amount|what percentage|what share|"
-    r"what proportion|how big|how large|how high|average|median|what (is|was|are|were) the "
+    r"what proportion|how big|how large|how high|average|median|mean size|the mean|size of|"
+    r"what (is|was|are|were) the "
     r"(\w+ ){0,3}(figure|number|count|value|share|percentage|proportion|level|size|rate|total|"
     r"salary|population))\b", re.I)
 _PROVENANCE_RE = re.compile(
@@ -76,9 +83,21 @@ _PROVENANCE_RE = re.compile(
     r"who (collected|compiled|produced|measured|says|provides|published)|data provider|"
     r"provenance|footnote|according to whom|based on what|which dataset|what dataset|"
     r"which (academic |calendar )?year|what (academic )?(year|period|time period)|relate to|"
-    r"refer to|(which|what) (ranking|survey|database|dataset|data source|index))\b", re.I)
-_DEFINE_RE = re.compile(r"\b(stand for|stands for|mean|means|meaning|definition|defined|define|"
-                        r"what is meant|acronym|abbreviation)\b", re.I)
+    r"refer to|(which|what) (ranking|survey|database|dataset|data source|index)|"
+    r"what (\w+ )?(year|period)|where\b.*\bfrom)\b", re.I)
+_DEFINE_RE = re.compile(r"\b(stand for|stands for|means|meaning|definition|defined|define|"
+                        r"what is meant|acronym|abbreviation|counts as|count as|qualifies as|"
+                        r"what does \w+ mean)\b|\bmean\?", re.I)
+#: Asking for a split the snapshot's cluster-wide figures cannot give.
+_BREAKDOWN_RE = re.compile(
+    r"\b(split|breakdown|broken down|by (gender|age|sex|ethnicity|subsector|company|firm|town|"
+    r"city|county|postcode|occupation|job title|role)|for each|per (company|firm|town|city)|"
+    r"specifically|in particular|for (software|engineers|nurses|doctors|women|men|graduates only))\b",
+    re.I)
+_CONFLICT_RE = re.compile(r"\b(don'?t agree|do not agree|disagree|inconsistent|contradict\w*|"
+                          r"conflict\w*|which is (right|correct)|different (numbers|figures)|"
+                          r"several (numbers|figures)|don'?t match|do not match|why .* differ)\b",
+                          re.I)
 _WHY_RE = re.compile(r"^\s*why\b|\b(reason|reasons|explain|explanation|how come|caveat|"
                      r"discrepanc\w*)\b|\bhow (is|are|was|were|do|does|did) .*\b(calculated|"
                      r"measured|estimated|compiled|counted|derived|allocated)\b", re.I)
@@ -98,11 +117,13 @@ _DERIVED_RE = re.compile(
     r"vs\.?|percentage points)\b|\b(more|less|higher|lower|bigger|larger|smaller|greater|fewer)\b"
     r".{0,60}\bthan\b", re.I)
 _VERIFY_RE = re.compile(
-    r"^(is it (true|correct|right|the case)|is|are|was|were|did|does|do|has|have|had|can you "
+    r"^(is it (true|correct|right|the case)|isn'?t|aren'?t|wasn'?t|weren'?t|didn'?t|doesn'?t|"
+    r"is|are|was|were|did|does|do|has|have|had|can you "
     r"confirm|confirm|true or false|am i right)\b|\b(is it true|is that (true|right|correct)|"
     r"right\?|correct\?)", re.I)
 _LIST_RE = re.compile(
-    r"\b(which|list|name|names|what are the|who are the|enumerate|identify|mention(ed)?)\b", re.I)
+    r"\b(which|list|name|names|what are the|what were the|who are the|enumerate|identify|"
+    r"mention(ed)?|give me (all|the|a list)|all the \w+s)\b", re.I)
 _FOLLOWUP_RE = re.compile(
     r"^(and|what about|how about|and what about|what of|same for|also|ok(ay)?,? (and|what))\b|"
     r"\b(that|this|it|those|these|there|same|them|its)\b", re.I)
@@ -113,7 +134,8 @@ _DIRECTION_DOWN = re.compile(r"\b(fall|fell|fallen|decline[ds]?|declining|decrea
 _DIRECTION_UP = re.compile(r"\b(grow|grew|grown|growth|increase[ds]?|rise|rose|risen|higher|more|"
                            r"up|gain\w*|expan\w*)\b", re.I)
 _FUTURE_RE = re.compile(r"\b(will|forecast\w*|predict\w*|projection|projected|next (year|decade)|"
-                        r"in (20[3-9]\d)|by (20[3-9]\d)|future|going to)\b", re.I)
+                        r"in (20[3-9]\d)|by (20[3-9]\d)|future|going to (be|happen|grow|rise|"
+                        r"fall|increase|decrease|change))\b", re.I)
 _NUMBER_RE = re.compile(r"(?<![\w.])([$£])?(\d[\d,]*(?:\.\d+)?)\s*(bn|m|k|million|billion)?(%)?",
                         re.I)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -140,10 +162,13 @@ class Question:
     listing: bool = False
     followup: bool = False
     define: bool = False
+    conflict: bool = False
     names: bool = False
     explicit_money: bool = False
     count: bool = False
     why: bool = False
+    premise: bool = False
+    breakdown: bool = False
     date: bool = False
     national: bool = False
     future: bool = False
@@ -184,6 +209,7 @@ class Vocabulary:
         self.words = sorted(w for w in vocab if len(w) >= 2)
         self.set = frozenset(self.words)
         self.stems = frozenset(stem(w) for w in self.words)
+        self.acronyms = frozenset(a for t in texts for a in re.findall(r"\b[A-Z]{2,6}\b", t))
         self._cache: dict[str, str] = {}
 
     def correct(self, word: str) -> str:
@@ -210,8 +236,11 @@ def numbers_in(text: str) -> list[tuple[float, str]]:
     out = []
     for m in _NUMBER_RE.finditer(text):
         cur, num, scale, pct = m.groups()
-        if text[m.end():m.end() + 1] == "+":
+        if text[m.end():m.end() + 1] == "+" or re.match(r"\s*(or more|or above|and above|plus)\b",
+                                                        text[m.end():], re.I):
             continue  # a threshold such as "£100m+", not a claimed figure
+        if re.search(r"(19|20)\d{2}\s*[-–/]\s*$", text[:m.start()]):
+            continue  # the end of a year range ("2017-21")
         try:
             value = float(num.replace(",", ""))
         except ValueError:
@@ -231,11 +260,18 @@ def focus(text: str) -> str:
     kept, lower-cased and without numbers, so they are text to answer around, never commands."""
     t = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # markdown links → their words
     t = re.sub(r"https?://\S+|www\.\S+", " ", t)
+    t = re.sub(r"(?is)<(script|style)\b.*?(</\1\s*>|$)", " ", t)  # script bodies go entirely
     t = re.sub(r"<[^>]{0,200}>", " ", t)  # html tags
     t = re.sub(r"\{\{.*?\}\}|\{[^{}]{0,80}\}|\$\{[^}]*\}", " ", t)  # templates
     t = re.sub(r"(?i)\b(drop|delete|insert|update|select)\s+(table|from|into)\b[^;]*;?", " ", t)
     t = re.sub(r"--+|;", ". ", t)
-    out: list[str] = []
+    t = _MARKER_RE.sub(". ", t)
+    t = re.sub(r"\bturn(s|ed)? over\b", "turnover", t, flags=re.I)
+    # "17-21" next to year-ish words is a year range people abbreviate
+    t = re.sub(r"(?<![\d£$.,])\b(1\d|2\d)\s*[-–]\s*(\d{2})\b(?![\d%])",
+               lambda m: f"20{m.group(1)}-{m.group(2)}" if m.group(1) < m.group(2) else m.group(0), t)
+    plain: list[str] = []
+    injected: list[str] = []
     for part in re.split(r"(?<=[.?!])\s+|\n+", t):
         for clause in re.split(r"(?i)\s+and\s+(?=tell|say|give|show|what|how|list)|,\s+", part):
             clause = clause.strip(" .'\"")
@@ -243,13 +279,35 @@ def focus(text: str) -> str:
                 continue
             if _INJECTION_RE.search(clause):
                 clause = _INJECTION_RE.sub(" ", clause)
-                clause = re.sub(r"[£$]?\d[\d,.]*%?\w*", " ", clause).lower()
-            out.append(clause)
-    return " ".join(" ".join(out).split())
+                injected.append(re.sub(r"[£$]?\d[\d,.]*%?\w*", " ", clause).lower())
+            else:
+                plain.append(clause)
+    # Instruction-like clauses count only when nothing else asks: then their topic words do.
+    out = plain if any(re.search(r"[a-zA-Z]{3}", p) for p in plain) else injected
+    return " ".join(". ".join(out).split())
+
+
+def _names(text: str, vocab: Vocabulary) -> list[str]:
+    """Names the question gives (a place, an organisation, a known acronym): capitalised
+    words that do not start a clause, and all-caps acronyms the snapshot itself uses.
+    Unknown acronyms and shouting ("NOT", "DDHI") are not names."""
+    out: list[str] = []
+    for clause in re.split(r"[.?!:;,()\[\]\"]+|\s-\s|\n", text):
+        words_ = clause.split()
+        for m in re.finditer(r"\b[A-Z][a-z]+[A-Za-z]*(?:\s+(?:(?:of|and|for)\s+)?"
+                             r"(?:[A-Z][a-z]+[A-Za-z]*|[A-Z]{2,}))*", clause):
+            if m.start() == len(clause) - len(clause.lstrip()) or not words_:
+                continue  # the clause's first word is capitalised anyway
+            out.append(m.group(0))
+        for m in re.finditer(r"\b[A-Z]{2,6}s?\b", clause):
+            if m.group(0).rstrip("s") in vocab.acronyms or m.group(0) in vocab.acronyms:
+                out.append(m.group(0))
+    return out
 
 
 def read(text: str, vocab: Vocabulary) -> Question:
     """Read a cleaned question."""
+    original = text
     text = focus(text)
     for pattern, full in ABBREVIATIONS.items():
         text = re.sub(pattern, full, text)
@@ -261,9 +319,7 @@ def read(text: str, vocab: Vocabulary) -> Question:
     key = tuple(stem(w) for w in corrected if w not in STOPWORDS and w not in GENERIC
                 and w not in INTENT_WORDS and stem(w) not in GENERIC
                 and not re.fullmatch(r"\d+", w))
-    proper = tuple(dict.fromkeys(
-        re.findall(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*", text)
-        + re.findall(r"\b[A-Z]{2,5}s?\b", text)))
+    proper = tuple(dict.fromkeys(_names(text, vocab)))
     low = fixed_text
     return Question(
         text=text, tokens=toks, key=key, numbers=tuple(numbers_in(text)), proper=proper,
@@ -275,8 +331,12 @@ def read(text: str, vocab: Vocabulary) -> Question:
         listing=bool(_LIST_RE.search(low)), followup=bool(_FOLLOWUP_RE.search(low)),
         define=bool(_DEFINE_RE.search(low)), why=bool(_WHY_RE.search(low)),
         names=bool(_NAMES_RE.search(low)),
-        explicit_money=bool(re.search(r"\b(pounds|dollars|sterling|how much money)\b|[£$](?!\d+m\+)",
+        explicit_money=bool(re.search(r"\b(pounds|dollars|sterling|how much money|in £|in \$)",
                                       text, re.I)),
+        conflict=bool(_CONFLICT_RE.search(text)),
+        premise=bool(re.search(r"^\s*(given|since|as|considering|because|if)\b|\bonly\b|"
+                               r"[.!]\s+\w", original, re.I)),
+        breakdown=bool(_BREAKDOWN_RE.search(original)),
         count=bool(re.search(r"\bhow many\b|\bnumber of\b", low)),
         date=bool(_DATE_Q_RE.search(low)),
         national=bool(_NATIONAL_RE.search(low)), future=bool(_FUTURE_RE.search(low)),
