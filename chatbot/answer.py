@@ -31,7 +31,7 @@ log = logging.getLogger("chatbot.answer")
 NEAREST_MIN = 1.0
 _SHARE_WORDS = frozenset("share uk total proportion percentage percent slice fraction".split())
 EMPTY_TEXT = "Please ask a question about the snapshot — for example, “What is the average salary?”"
-_SEG_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bor\b|\bplus\b|\bas well as\b|\bversus\b|\bvs\.?|"
+_SEG_RE = re.compile(r"\s*(?:,|;|&|\.\s|\band\b|\bor\b|\bplus\b|\bas well as\b|\bversus\b|\bvs\.?|"
                      r"\bcompared? (?:to|with|against)\b|\bagainst\b|\bthan\b)\s*", re.I)
 _SECTION_WORDS = {
     "talent": "Talent Ecosystem", "skills": "Talent Ecosystem", "workforce": "Talent Ecosystem",
@@ -237,7 +237,8 @@ class Engine:
         if not m.confident:
             return False
         figure_intent = (q.quantity or q.share or q.money or q.numbers or q.verify or q.derived
-                         or q.types or q.measures or q.provenance or q.count or q.national)
+                         or q.types or q.measures or q.provenance or q.count or q.national
+                         or q.define)
         return bool(figure_intent) or (m.coverage >= 0.75 and m.score >= 4.0)
 
     def _conflicting_rows(self, q: Question, matches: list[Match]) -> list[dict]:

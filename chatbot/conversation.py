@@ -55,7 +55,8 @@ def plan(q: Question, state: State, own_confident: bool) -> Plan:
         return Plan(q.text)
     base = state.metric_ids
     bare = not [k for k in q.key if k not in _MOVE_WORDS]
-    if base and q.provenance and (q.followup or not own_confident or bare):
+    if base and q.provenance and (q.followup or not own_confident or bare
+                                  or len(q.text.split()) <= 5):
         return Plan(q.text, "provenance", base)
     if base and q.national and (q.followup or not own_confident or bare):
         return Plan(q.text, "national", base)

@@ -23,7 +23,8 @@ GENERIC = frozenset(
     "snapshot's area 2023 seen several different various people include link reply respond "
     "print output repeat ignore instruction instructions previous pretend summary support "
     "supports supported provide provides provided according get got located find found "
-    "ve ll re kind type sort".split()
+    "ve ll re kind type sort between big large since should could would worry number numbers "
+    "pound pounds dollar dollars".split()
 )
 #: Words that say what to do with figures (compare, check, source), not which figures.
 INTENT_WORDS = frozenset(
@@ -31,7 +32,8 @@ INTENT_WORDS = frozenset(
     "together altogether plus minus larger bigger higher greater smaller more less fewer exceed "
     "exceeds true correct right confirm source sources sourced come comes footnote provenance "
     "stand stands mean means meaning definition defined define list name names which much "
-    "roughly approximately exactly term terms point points percentage raise raised money".split()
+    "roughly approximately exactly term terms point points percentage raise raised money "
+    "calculated calculate calculation underlying derived worked count counts counted".split()
 )
 #: Abbreviations people type, spelled out as the snapshot words them.
 ABBREVIATIONS = {
@@ -312,8 +314,10 @@ def read(text: str, vocab: Vocabulary) -> Question:
     for pattern, full in ABBREVIATIONS.items():
         text = re.sub(pattern, full, text)
     raw_words = words(text)
+    shouted = {w.lower() for w in re.findall(r"\b[A-Z]{2,}\b", text)}  # acronyms: never "fixed"
     corrected = [SYNONYMS.get(w, w) for w in
-                 (w if w in GENERIC or w in INTENT_WORDS else vocab.correct(w) for w in raw_words)]
+                 (w if w in GENERIC or w in INTENT_WORDS or w in shouted else vocab.correct(w)
+                  for w in raw_words)]
     fixed_text = " ".join(corrected)
     toks = tuple(stem(w) for w in corrected if w not in STOPWORDS)
     key = tuple(stem(w) for w in corrected if w not in STOPWORDS and w not in GENERIC
