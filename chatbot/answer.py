@@ -91,9 +91,9 @@ class Engine:
                                      "forecasts"), [], ""
         if q.date:
             rows = [r for r in self.matcher.rows if r["unit"] == "date"][:1]
-            rest = re.split(r"\band\b", q.text, maxsplit=1)
-            if rows and len(rest) == 2:  # "how current is it and what geography does it cover?"
-                other = read(rest[1], self.vocab)
+            rest = [p for p in _SEG_RE.split(q.text) if p and not read(p, self.vocab).date]
+            if rows and rest:  # "how current is it and what geography does it cover?"
+                other = read(rest[0], self.vocab)
                 best = self.matcher.rank(other, 1)
                 if best and best[0].confident and best[0].row not in rows:
                     rows.append(best[0].row)
@@ -109,7 +109,7 @@ class Engine:
         own = [m for m in matches if self._confident(m, q)]
         if own and (q.define or not state.turns and re.search(
                 r"\b(calculated|underlying|worked out|derived)\b", q.text, re.I)):
-            rows = [own[0].row]
+            rows = [self._sourced(own[0].row)]
             return compose.provenance(c, rows, self._footnote_chunk), rows, rows[0]["section"]
         if q.conflict and not q.derived:
             rows = self._conflicting_rows(q, matches)
@@ -145,11 +145,17 @@ class Engine:
             q = _carry_intents(q, q2) if own else q
         rows = [m.row for m in own]
         if q.provenance and rows:
+            rows = [self._sourced(r) for r in rows]
             return compose.provenance(c, rows, self._footnote_chunk), rows, rows[0]["section"]
-        if q.derived and q.share and len(rows) >= 2 and all(r["unit"] != "percent" for r in rows):
-            gap = [r for r in self.matcher.siblings(rows[0]["metric_id"])
-                   + self.matcher.siblings(rows[1]["metric_id"])
-                   if r["unit"] == "percent" and re.search(r"lower|higher|gap", r["label"], re.I)]
+        if (q.verify or q.why or q.premise) and q.numbers and rows and any(
+                compose.same_value(v, u, r) for v, u in q.numbers for r in rows):
+            hit = next(r for r in rows for v, u in q.numbers if compose.same_value(v, u, r))
+            return compose.verify(c, q, hit, self.matcher), [hit], hit["section"]
+        if q.derived and q.share and not q.numbers and len(rows) >= 2:  # "…lower, in percent?"
+            stated = [r for r in rows if r["unit"] == "percent"] + [
+                r for r in self.matcher.siblings(rows[0]["metric_id"])
+                + self.matcher.siblings(rows[1]["metric_id"]) if r["unit"] == "percent"]
+            gap = [r for r in stated if re.search(r"lower|higher|gap", r["label"], re.I)]
             if gap:
                 return compose.figures(c, gap[:1], self.matcher), gap[:1], gap[0]["section"]
         if rows and re.search(r"\b(average|mean|typical|per)\b.*\b(size|deal|investment|each)\b|"
@@ -160,7 +166,8 @@ class Engine:
             if rows[0]["unit"] in ("GBP", "USD") and per:
                 return compose.per_unit(c, rows[0], per[0]), [rows[0], per[0]], rows[0]["section"]
         if q.derived and len(rows) >= 2:
-            done = compose.derived(c, q, rows[0], rows[1])
+            a, b = self._align(rows[0], rows[1])
+            done = compose.derived(c, q, a, b) if a is not b else None
             if done:
                 return done, rows[:2], rows[0]["section"]
         if q.derived and len(rows) == 1 and state.metric_ids and is_comparison(q):
@@ -244,7 +251,11 @@ class Engine:
     def _conflicting_rows(self, q: Question, matches: list[Match]) -> list[dict]:
         """For "the numbers don't agree": every confident row for the topic, concepts expanded."""
         ranked = self.matcher.rank(q, 6)
-        top = [m for m in ranked if m.confident and m.score >= 0.6 * ranked[0].score]
+        if not ranked or not ranked[0].confident:
+            return []
+        lead = ranked[0]
+        top = [m for m in ranked if m.label_hit and not m.uncovered and m.score >= 0.4 * lead.score
+               and (m.row["unit"] == "percent") == (lead.row["unit"] == "percent")]
         rows: list[dict] = []
         for m in top:
             for r in self.matcher.concept_rows(m.row):
@@ -279,14 +290,40 @@ class Engine:
         return ""
 
     def _share_rows(self, base: tuple[str, ...]) -> list[dict]:
-        """The percentages stated with the last figures (their UK share, or their gap)."""
+        """The percentage stated with each figure: its concept's share if it has one, else the
+        next percentage in the same panel or sentence."""
         out = []
+        rows = self.matcher.rows
         for mid in base:
+            row = self.matcher.by_id[mid]
+            concept = row.get("concept") or ""
+            named = [r for r in rows if concept and r.get("concept") == concept + "-share"]
+            named.sort(key=lambda r: not r["source"])
             sibs = [r for r in self.matcher.siblings(mid) if r["unit"] == "percent"
                     and r["metric_id"] != mid]
-            shares = [r for r in sibs if "share" in r["label"].lower()] or sibs
-            out.extend(r for r in shares[:1] if r not in out)
+            primary = [r for r in sibs if r["kind"] in ("figure", "table_row")]
+            after = [r for r in sibs if rows.index(r) > rows.index(row)
+                     and "national" not in r["label"].lower()]
+            pick = (named or primary or after or sibs)[:1]
+            out.extend(r for r in pick if r not in out)
         return out
+
+    def _align(self, a: dict, b: dict) -> tuple[dict, dict]:
+        """Compare like with like: a count against a percentage becomes its percentage."""
+        if (a["unit"] == "percent") == (b["unit"] == "percent"):
+            return a, b
+        if a["unit"] != "percent":
+            alt = self._share_rows((a["metric_id"],)) or [a]
+            return alt[0], b
+        alt = self._share_rows((b["metric_id"],)) or [b]
+        return a, alt[0]
+
+    def _sourced(self, row: dict) -> dict:
+        """The same figure as stated with its data source, where the snapshot gives one."""
+        if row["source"]:
+            return row
+        same = [r for r in self.matcher.concept_rows(row) if r["source"] and r["value"] == row["value"]]
+        return same[0] if same else row
 
     def _national(self, c: Composer, base: tuple[str, ...]) -> tuple[str, list[dict], str]:
         row = self.matcher.by_id[base[0]]

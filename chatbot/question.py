@@ -24,7 +24,8 @@ GENERIC = frozenset(
     "print output repeat ignore instruction instructions previous pretend summary support "
     "supports supported provide provides provided according get got located find found "
     "ve ll re kind type sort between big large since should could would worry number numbers "
-    "pound pounds dollar dollars".split()
+    "pound pounds dollar dollars seem seems appear appears don doesn isn aren didn wasn weren "
+    "won couldn shouldn".split()
 )
 #: Words that say what to do with figures (compare, check, source), not which figures.
 INTENT_WORDS = frozenset(
@@ -96,7 +97,8 @@ _BREAKDOWN_RE = re.compile(
     r"city|county|postcode|occupation|job title|role)|for each|per (company|firm|town|city)|"
     r"specifically|in particular|for (software|engineers|nurses|doctors|women|men|graduates only))\b",
     re.I)
-_CONFLICT_RE = re.compile(r"\b(don'?t agree|do not agree|disagree|inconsistent|contradict\w*|"
+_CONFLICT_RE = re.compile(r"\b((don'?t|do not|doesn'?t|does not) (seem to |appear to )?"
+                          r"(agree|match|add up|tally)|disagree|inconsistent|contradict\w*|"
                           r"conflict\w*|which is (right|correct)|different (numbers|figures)|"
                           r"several (numbers|figures)|don'?t match|do not match|why .* differ)\b",
                           re.I)
@@ -113,7 +115,7 @@ _DERIVED_RE = re.compile(
     r"\b(difference|differ by|gap between|how much (more|less|higher|lower|bigger|larger|smaller)|"
     r"how many more|how many fewer|by how much|minus|subtract|ratio|times (as|more|larger|bigger)|"
     r"how many times|combined|sum of|add up|added together|together|in total|altogether|plus|"
-    r"total of|totals?|"
+    r"total of|"
     r"which is (larger|bigger|higher|greater|smaller|lower)|more than|less than|fewer than|"
     r"higher than|lower than|larger than|bigger than|smaller than|exceed|compare|compared|versus|"
     r"vs\.?|percentage points)\b|\b(more|less|higher|lower|bigger|larger|smaller|greater|fewer)\b"
@@ -320,7 +322,7 @@ def read(text: str, vocab: Vocabulary) -> Question:
                   for w in raw_words)]
     fixed_text = " ".join(corrected)
     toks = tuple(stem(w) for w in corrected if w not in STOPWORDS)
-    key = tuple(stem(w) for w in corrected if w not in STOPWORDS and w not in GENERIC
+    key = tuple(stem(w) for w in corrected if len(w) > 1 and w not in STOPWORDS and w not in GENERIC
                 and w not in INTENT_WORDS and stem(w) not in GENERIC
                 and not re.fullmatch(r"\d+", w))
     proper = tuple(dict.fromkeys(_names(text, vocab)))
