@@ -156,6 +156,19 @@ def eval_cmd(ctx: click.Context, file: str | None, report_dir: str | None,
     ctx.exit(code)
 
 
+@cli.command(name="search-eval")
+@click.argument("file", required=False, default=None)
+@click.option("-k", "k", default=5, show_default=True, help="Cut-off for recall.")
+@click.pass_context
+def search_eval(ctx: click.Context, file: str | None, k: int) -> None:
+    """Retrieval quality on labelled questions: dense vs BM25 vs hybrid (recall@k, MRR)."""
+    from chatbot import evaluate
+    from chatbot.settings import ROOT
+
+    path = file or str(ROOT / "eval" / "retrieval.jsonl")
+    ctx.exit(evaluate.retrieval_run(path, _settings(ctx), out=click.echo, k=k))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="chatbot")

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -283,8 +284,8 @@ def build_embedded(settings: Settings, chunks: Sequence[Chunk], manifest: dict,
     root.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(root)
     vectors = _embed_with_cache(root, chunks, progress)
-    folder = root / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{digest(manifest)}"
-    folder.mkdir()
+    folder = Path(tempfile.mkdtemp(
+        prefix=f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{digest(manifest)}-", dir=root))
     client = _persistent(folder / "chroma")
     coll = client.get_or_create_collection(settings.collection, metadata={"hnsw:space": "cosine"})
     _fill(coll, chunks, vectors)

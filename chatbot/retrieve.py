@@ -2,12 +2,15 @@
 
 In: chunks, an optional dense searcher (query embedder + vector store). Out: ``Hit`` lists.
 Exact tokens of the question that people type to pin a figure — numbers and year ranges
-("2017-21"), acronyms ("FDI"), capitalised names ("Innovate UK") — add a boost to chunks that
-contain them. This module ranks; it does not write answers.
+("2017-21", "between 2017 and 2021"), acronyms ("FDI"), capitalised names ("Innovate UK") — add
+a boost to chunks that contain them, worth less the more chunks share the term ("UK"). BM25
+reads hyphenated compounds both ways and a few interchangeable words ("firms", "businesses")
+as one. This module ranks; it does not write answers.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -15,8 +18,12 @@ from collections.abc import Callable, Sequence
 
 from chatbot.records import Chunk, Hit
 
+#: Reciprocal-rank fusion: a chunk at rank r in a list gets weight / (RRF_K + r).
 RRF_K = 60
-#: Weight of one exact-token match, in units of a first-place RRF vote.
+DENSE_WEIGHT = 1.0
+BM25_WEIGHT = 1.0
+#: Weight of an exact-token match on a term found in one chunk only, in units of a
+#: first-place vote (terms found in many chunks count for less: see ``boost_weight``).
 BOOST = 0.5
 DENSE_FETCH = 20
 STOPWORDS = frozenset(
@@ -25,7 +32,24 @@ STOPWORDS = frozenset(
     "there these they this those to tell us was we were what when where which who why will "
     "with would you your about any there's what's whats give show up make made also just".split()
 )
+#: Words people use interchangeably for the same thing in a cluster snapshot (stemmed forms);
+#: BM25 reads each group as its first word, so "firms" finds "businesses" and "wage" "salary".
+SYNONYMS = (
+    ("business", "company", "firm", "enterprise"),
+    ("employee", "job", "staff", "worker", "workforce"),
+    ("salary", "wage", "pay", "earning"),
+    ("chart", "graph", "map"),
+)
+_CANONICAL = {word: group[0] for group in SYNONYMS for word in group}
+_POSSESSIVE_RE = re.compile(r"['’]s\b")
 _TOKEN_RE = re.compile(r"[a-z0-9£$]+(?:[.,/][0-9]+)*%?")
+_COMPOUND_RE = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
+_YEAR_RANGE_RE = re.compile(r"\b((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2}|\d{2})\b")
+_SPOKEN_RANGE_RE = re.compile(
+    r"\b(?:between\s+|from\s+)?((?:19|20)\d{2})\s+(?:and|to|until|through)\s+((?:19|20)\d{2})\b",
+    re.IGNORECASE)
+_TERM_RANGE_RE = re.compile(r"(?:19|20)\d{2}-(?:19|20)\d{2}")
+_NUMBER_RE = re.compile(r"[£$]?\d[\d,]*(?:[./]\d+)?[m%]?")
 
 
 def stem(word: str) -> str:
@@ -47,23 +71,50 @@ def stem(word: str) -> str:
     return word
 
 
+def _full_year(start: str, end: str) -> str:
+    """'2017', '21' → '2021': the end of an abbreviated year range, in full."""
+    return end if len(end) == 4 else start[:2] + end
+
+
+def year_ranges(text: str) -> list[tuple[int, int]]:
+    """Year ranges written "2017-21", "2017–2021", "between 2017 and 2021" or "2017 to 2021"."""
+    found = [(m[1], m[2]) for m in _YEAR_RANGE_RE.finditer(text)]
+    found += [(m[1], m[2]) for m in _SPOKEN_RANGE_RE.finditer(text)]
+    return [(int(a), int(_full_year(a, b))) for a, b in found]
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-cased, stemmed BM25 tokens; numbers keep their separators removed."""
+    """Lower-cased, stemmed BM25 tokens.
+
+    Punctuation splits words ("spin-outs" → "spin", "out") and a hyphenated compound also
+    yields its joined form ("spinout"), so either spelling matches the other. Thousands
+    separators are dropped ("5,552" → "5552") and abbreviated year ranges are written out
+    ("2017-21" → "2017", "2021"), so a range matches however it is written. Possessive "'s" is
+    dropped and words in one ``SYNONYMS`` group become the same token.
+    """
+    low = _POSSESSIVE_RE.sub("", text.lower())
+    low = _YEAR_RANGE_RE.sub(lambda m: f"{m[1]} {_full_year(m[1], m[2])}", low)
+    joined = [c.replace("-", "") for c in _COMPOUND_RE.findall(low)]
     out = []
-    for t in _TOKEN_RE.findall(text.lower().replace("-", " ")):
+    for t in _TOKEN_RE.findall(low.replace("-", " ")) + joined:
         t = t.replace(",", "") if re.fullmatch(r"[£$]?\d[\d,]*(\.\d+)?[m%]?", t) else t
         if t not in STOPWORDS:
-            out.append(stem(t))
+            t = stem(t)
+            out.append(_CANONICAL.get(t, t))
     return out
 
 
 def exact_terms(question: str) -> list[str]:
-    """Terms worth an exact-match boost: numbers, year ranges, acronyms, capitalised names."""
-    terms: list[str] = []
-    terms += re.findall(r"\b(?:19|20)\d{2}\s*[-–]\s*\d{2,4}\b", question)
-    terms += [m for m in re.findall(r"[£$]?\d[\d,]*(?:\.\d+)?[m%]?", question) if len(m) > 1]
-    terms += re.findall(r"\b[A-Z]{2,5}s?\b", question)
-    terms += re.findall(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|NHS))+\b", question)
+    """Terms worth an exact-match boost: numbers, year ranges, acronyms, capitalised names.
+
+    Year ranges come back normalised ("2017-2021") whichever way they were written, and the
+    years inside a range are not repeated as separate numbers.
+    """
+    terms = [f"{a}-{b}" for a, b in year_ranges(question)]
+    rest = _SPOKEN_RANGE_RE.sub(" ", _YEAR_RANGE_RE.sub(" ", question))
+    terms += [m for m in _NUMBER_RE.findall(rest) if len(m) > 1]
+    terms += re.findall(r"\b[A-Z]{2,5}s?\b", rest)
+    terms += re.findall(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|NHS))+\b", rest)
     return list(dict.fromkeys(t.rstrip("s") if t.isupper() is False and t[:-1].isupper() else t
                               for t in terms))
 
@@ -127,6 +178,8 @@ class Retriever:
         self.pos = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.bm25 = BM25Index(self.chunks)
         self._dense = dense
+        self._weights: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     @property
     def dense(self) -> DenseSearcher | None:
@@ -135,9 +188,23 @@ class Retriever:
             d = d()
         return d
 
+    def boost_weight(self, term: str) -> float:
+        """How much an exact match on ``term`` says: 1 for a term in one chunk, less the more
+        chunks contain it ("UK" is in a third of them), 0 for a term in every chunk."""
+        with self._lock:
+            if term not in self._weights:
+                if len(self._weights) >= 4096:  # user terms are unbounded; this is cheap to redo
+                    self._weights.clear()
+                n = len(self.chunks)
+                df = sum(1 for c in self.chunks if _contains(c.text, term))
+                self._weights[term] = math.log(n / df) / math.log(n) if 0 < df and n > 1 else 0.0
+            return self._weights[term]
+
     def search(self, question: str, k: int = 5, mode: str = "hybrid",
                kinds: set[str] | None = None) -> list[Hit]:
         """Top ``k`` chunks. ``mode``: hybrid | dense | bm25."""
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"unknown search mode {mode!r} (hybrid, dense or bm25)")
         n = max(DENSE_FETCH, k * 4)
         votes: dict[int, float] = {}
         dense_rank: dict[int, int] = {}
@@ -145,7 +212,7 @@ class Retriever:
         if mode in ("hybrid", "bm25"):
             for r, (i, _s) in enumerate(self.bm25.rank(question, n), 1):
                 bm25_rank[i] = r
-                votes[i] = votes.get(i, 0.0) + 1.0 / (RRF_K + r)
+                votes[i] = votes.get(i, 0.0) + BM25_WEIGHT / (RRF_K + r)
         if mode in ("hybrid", "dense"):
             searcher = self.dense
             if searcher is not None:
@@ -154,14 +221,14 @@ class Retriever:
                     if i is None:
                         continue
                     dense_rank[i] = r
-                    votes[i] = votes.get(i, 0.0) + 1.0 / (RRF_K + r)
+                    votes[i] = votes.get(i, 0.0) + DENSE_WEIGHT / (RRF_K + r)
         if mode == "hybrid":
-            terms = exact_terms(question)
-            if terms:
-                for i in list(votes):
-                    text = self.chunks[i].text
-                    hits = sum(1 for t in terms if _contains(text, t))
-                    votes[i] += hits * BOOST / (RRF_K + 1)
+            for term in exact_terms(question):
+                weight = self.boost_weight(term) * BOOST / (RRF_K + 1)
+                if weight:
+                    for i in votes:
+                        if _contains(self.chunks[i].text, term):
+                            votes[i] += weight
         ranked = sorted(votes, key=lambda i: (-votes[i], i))
         if kinds:
             ranked = [i for i in ranked if self.chunks[i].kind in kinds]
@@ -170,9 +237,15 @@ class Retriever:
 
 
 def _contains(text: str, term: str) -> bool:
-    if re.fullmatch(r"(?:19|20)\d{2}\s*[-–]\s*\d{2,4}", term):
-        a, b = re.split(r"\s*[-–]\s*", term)
-        return bool(re.search(rf"{a}\s*[-–]\s*(?:20)?{b[-2:]}\b", text))
+    """Does ``text`` hold ``term`` as written? Years also match a range that covers them."""
+    if _TERM_RANGE_RE.fullmatch(term):
+        a, b = (int(y) for y in term.split("-"))
+        return (a, b) in year_ranges(text)
+    if re.fullmatch(r"(?:19|20)\d{2}", term):
+        year = int(term)
+        return (re.search(rf"(?<!\d){term}(?!\d)", text) is not None
+                or any(a <= year <= b for a, b in year_ranges(text)))
     if any(ch.isdigit() for ch in term):
-        return term.replace(",", "") in text.replace(",", "")
+        plain = re.escape(term.replace(",", ""))
+        return re.search(rf"(?<![\d.]){plain}(?![\d])", text.replace(",", "")) is not None
     return re.search(rf"\b{re.escape(term)}", text) is not None
