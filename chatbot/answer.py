@@ -147,6 +147,11 @@ class Engine:
         if q.provenance and rows:
             rows = [self._sourced(r) for r in rows]
             return compose.provenance(c, rows, self._footnote_chunk), rows, rows[0]["section"]
+        if rows and re.search(r"\b(not|n't) (stay|remain|stayed|remained|retained)|\b(left|leave|"
+                              r"moved away)\b", q.text, re.I):
+            pair = self._ratio_pair(rows[0])
+            if pair:
+                return compose.complement(c, *pair), list(pair), pair[0]["section"]
         if (q.verify or q.why or q.premise) and q.numbers and rows and any(
                 compose.same_value(v, u, r) for v, u in q.numbers for r in rows):
             hit = next(r for r in rows for v, u in q.numbers if compose.same_value(v, u, r))
@@ -179,7 +184,8 @@ class Engine:
         if q.listing and not q.quantity and not q.derived:
             listed = self._list_answer(q, c)
             if listed:
-                return listed, [], c.citations[0].section if c.citations else ""
+                rows = [self.matcher.by_id[m] for m in dict.fromkeys(c.metric_ids)]
+                return listed, rows, c.citations[0].section if c.citations else ""
         if q.breakdown and rows and not q.derived:  # cluster-wide figures have no splits
             return compose.not_found(c, rows[:1], "it gives only the cluster-wide figure, with no "
                                      "breakdown"), [], ""
@@ -197,7 +203,8 @@ class Engine:
             if rows:
                 return compose.figures(c, rows, self.matcher, overview=section), rows, section
         if (q.quantity or q.types or q.measures or q.explicit_money) and not q.listing:
-            return compose.not_found(c, self._nearest(q), self._why_not(q, matches)), [], ""
+            hits = self.retriever.search(q.text, k=3, mode="bm25")
+            return compose.not_found(c, self._nearest(q), self._why_not(q, matches, hits)), [], ""
         return self._prose(q, c, matches)
 
     def _list_answer(self, q: Question, c: Composer) -> str:
@@ -206,8 +213,12 @@ class Engine:
         picked = compose.best_sentences(replace(q, proper=()) if every else q,
                                         [h for h in hits if h.chunk.kind == "list"],
                                         self.vocab, every=every, expand=self.expansions)
-        if picked and picked[0][2] >= 0.6:
-            return compose.prose(c, q, picked)
+        if picked and picked[0][2] >= 0.5:
+            kind = compose.prose(c, q, picked)
+            for _s, ch, _c in picked:  # the list's own figures, for "so how many is that?"
+                c.metric_ids.extend(r["metric_id"] for r in self.matcher.rows
+                                    if r["document"] == ch.document and ch.start <= r["start"] < ch.end)
+            return kind
         return ""
 
     def _segment_matches(self, q: Question) -> list[Match]:
@@ -231,6 +242,15 @@ class Engine:
             if not pq.key and not (pq.types or pq.measures):
                 continue
             pq = _fill_slots(pq, q)
+            if found:  # "…foreign-owned firms than the national average": the same panel first
+                sib = [self.matcher.score_row(self.matcher.rows.index(r), pq)
+                       for r in self.matcher.siblings(found[0].metric_id) if r is not found[0].row]
+                sib = [m for m in sib if m.label_hit and m.coverage >= 0.5 and m.score > 0]
+                if sib:
+                    best = max(sib, key=lambda m: m.score)
+                    if all(best.metric_id != f.metric_id for f in found):
+                        found.append(best)
+                        continue
             for m in self.matcher.rank(pq, 3):
                 if self._confident(m, pq) and all(m.metric_id != f.metric_id for f in found):
                     found.append(m)
@@ -247,6 +267,16 @@ class Engine:
                          or q.types or q.measures or q.provenance or q.count or q.national
                          or q.define)
         return bool(figure_intent) or (m.coverage >= 0.75 and m.score >= 4.0)
+
+    def _ratio_pair(self, row: dict) -> tuple[dict, dict] | None:
+        """Two counts the snapshot states as a/b (7420/8855) in the same words as ``row``."""
+        cands = [r for r in self.matcher.rows if r["quote"] == row["quote"]
+                 and r["unit"] not in ("percent", "GBP", "USD")]
+        for a in cands:
+            for b in cands:
+                if f"{a['display']}/{b['display']}" in a["quote"]:
+                    return a, b
+        return None
 
     def _conflicting_rows(self, q: Question, matches: list[Match]) -> list[dict]:
         """For "the numbers don't agree": every confident row for the topic, concepts expanded."""
@@ -390,7 +420,8 @@ class Engine:
                                           and _names_beyond(s, q) for s, ch, _c in picked):
             return compose.not_found(c, [], "it does not name them"), [], ""
         if not picked:
-            return compose.not_found(c, self._nearest(q, matches), self._why_not(q, matches)), [], ""
+            return compose.not_found(c, self._nearest(q, matches),
+                                     self._why_not(q, matches, hits)), [], ""
         chart = [h for h in hits[:2] if h.chunk.kind == "chart"]
         if chart and q.money:
             return compose.not_found(c, self._nearest(q, matches),
@@ -410,14 +441,16 @@ class Engine:
         rows = [m.row for m in matches if m.score >= NEAREST_MIN and m.label_hit][:3]
         return rows
 
-    def _why_not(self, q: Question, matches: list[Match]) -> str:
+    def _why_not(self, q: Question, matches: list[Match], hits=None) -> str:
         top = matches[0] if matches else None
         if top and top.uncovered:
             names = [_plain(u) for u in top.uncovered if not u.isdigit()]
             if names:
                 return "it has no figure for " + ", ".join(names)
             return "it has no figure for that year"
-        for ch in self.chunks:
+        # A chart explains the gap only when it is what the question is about: the best hit.
+        charts = [h.chunk for h in (hits or [])[:1] if h.chunk.kind == "chart"]
+        for ch in charts:
             if ch.kind == "chart":
                 title = ch.quote.split("\n")[0].split(" - ")[-1]
                 caption = {stem(w) for w in re.findall(r"[a-z]+", title.lower())}
@@ -474,7 +507,12 @@ def _fill_slots(part: Question, whole: Question) -> Question:
     from dataclasses import replace
 
     types = part.types or (whole.types if len(whole.types) == 1 or not part.types else part.types)
-    measures = part.measures or whole.measures
+    named = re.findall(r"\b(capex|jobs?|projects?)\b", whole.text.lower())
+    head_only = len(whole.measures) == 1 and len({m.rstrip("s") for m in named}) > 1
+    measures = whole.measures if head_only else (part.measures or whole.measures)
+    # the head measure replaces a segment's other one ("…investment projects" asks for jobs)
+    part = replace(part, key=tuple(k for k in part.key if not head_only
+                                   or k not in ("capex", "job", "project")))
     stems = {"capex": "capex", "jobs": "job", "projects": "project"}
     key = part.key + tuple(stems[m] for m in sorted(measures) if stems[m] not in part.key)
     return replace(part, types=types, measures=measures, key=key,

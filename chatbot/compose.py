@@ -216,6 +216,18 @@ def per_unit(c: Composer, money: dict, count: dict) -> str:
     return "derived"
 
 
+def complement(c: Composer, part: dict, whole: dict) -> str:
+    """The rest of a stated a/b: b − a, shown with its working."""
+    n, m = c.cite_row(part), c.cite_row(whole)
+    res = fmt(whole["value"] - part["value"], whole)
+    calc = f"{whole['display']} − {part['display']} = {res}"
+    c.add(f"**{res}** did not: the snapshot gives {part['display']} of {whole['display']} "
+          f"({part['label']}) [{n}][{m}].")
+    c.calculations.append(calc)
+    c.add(f"Calculation: {calc}")
+    return "derived"
+
+
 def national(c: Composer, row: dict, nat: dict, gap: dict | None) -> str:
     """A figure against its national comparison, with the gap worked out."""
     n = c.cite_row(row)
@@ -288,7 +300,9 @@ def provenance(c: Composer, rows: list[dict], footnotes_of) -> str:
                 c.cite(ch.quote, ch.section, row["source"], None, ch.chunk_id, None, ch.document)
                 for ch in notes)
             refs = "".join(f"[{k}]" for k in nums)
-            c.add(f"{row['label']} (**{row['display']}**, {row['section']}) comes from "
+            qual = str(row["qualifier"] or "").rstrip(".")
+            qual = f" — {qual}" if qual and qual.lower() not in row["label"].lower() else ""
+            c.add(f"{row['label']} (**{row['display']}**{qual}; {row['section']}) comes from "
                   f"**{row['source']}** — the section's footnote reads “{notes[0].quote}” [{n}]{refs}.")
         elif notes:
             ch = notes[0]

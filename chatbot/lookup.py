@@ -45,6 +45,9 @@ _MEASURES = {k: measure_words(k) for k in ("capex", "jobs", "projects")}
 
 #: Share of the question's key words (by rarity) a row must account for to be the answer.
 MIN_COVERAGE = 0.5
+#: idf mass of a fully matched label/alias that identifies a row on its own (two telling
+#: words, or one rare one such as "salary").
+PHRASE_MIN = 5.0
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,14 @@ class Match:
     label_hit: bool
     uncovered: tuple[str, ...] = ()
     coverage: float = 0.0
+    phrase: float = 0.0  # idf mass of a label or alias matched word for word
 
     @property
     def confident(self) -> bool:
+        """Enough of the question is about this row — or one of its names is asked for whole
+        (a long question around "FE leavers" still asks for FE leavers)."""
         return (self.score >= MIN_SCORE and self.label_hit and not self.uncovered
-                and self.coverage >= MIN_COVERAGE)
+                and (self.coverage >= MIN_COVERAGE or self.phrase >= PHRASE_MIN))
 
     @property
     def metric_id(self) -> str:
@@ -140,6 +146,7 @@ class MetricMatcher:
         for p in self._phrases[i]:
             if p <= qset:
                 best = max(best, 0.5 * sum(self.idf.get(t, 0.0) for t in p))
+        phrase = 2 * best
         if best:
             label_hit = True
         score += best
@@ -153,7 +160,7 @@ class MetricMatcher:
         # Share vs count, money vs count.
         is_share = row["unit"] == "percent"
         if q.share and not is_share:
-            score -= 2.0
+            score -= 4.0
         elif not q.share and is_share and row["kind"] not in ("figure", "table_row"):
             score -= 1.0
         if q.money and row["unit"] not in ("GBP", "USD"):
@@ -179,7 +186,8 @@ class MetricMatcher:
                 uncovered.append(name)
         score -= 2.0 * len(uncovered)
         coverage = covered / total if total else 0.0
-        return Match(row, round(score, 4), label_hit, tuple(uncovered), round(coverage, 3))
+        return Match(row, round(score, 4), label_hit, tuple(uncovered), round(coverage, 3),
+                     round(phrase, 3))
 
     def rank(self, q: Question, limit: int = 10) -> list[Match]:
         scored = [self.score_row(i, q) for i in range(len(self.rows))]

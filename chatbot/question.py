@@ -25,7 +25,8 @@ GENERIC = frozenset(
     "supports supported provide provides provided according get got located find found "
     "ve ll re kind type sort between big large since should could would worry number numbers "
     "pound pounds dollar dollars seem seems appear appears don doesn isn aren didn wasn weren "
-    "won couldn shouldn".split()
+    "won couldn shouldn someone somebody person people working sector sectors industry field "
+    "space really wildly across".split()
 )
 #: Words that say what to do with figures (compare, check, source), not which figures.
 INTENT_WORDS = frozenset(
@@ -54,6 +55,28 @@ _INJECTION_RE = re.compile(
 _TYPE_WORDS = {
     "fdi": ("fdi", "foreign direct", "foreign investment", r"foreign(?![- ]own)"),
     "ddi": ("ddi", "domestic direct", "domestic investment", "domestic"),
+}
+#: Phrases people use for what the snapshot words differently (general business vocabulary,
+#: not answers): replaced before the question is read.
+PHRASES = {
+    r"start[- ]?ups?|new (companies|firms|businesses) (set up|formed|founded|registered)|"
+    r"companies (set up|formed|founded)|firms (set up|formed|founded)": "incorporations",
+    r"head ?offices?|headquarter(s|ed)|based here|hq'?d": "HQ'd",
+    r"home[- ]grown|uk[- ]owned|domestic(ally)? (owned|sourced)": "domestic",
+    r"foreign money|overseas investment|inward investment from abroad|foreign[- ]owned money":
+        "foreign direct investment",
+    r"capital (spend|spending|expenditure|investment)|investment spend": "capex",
+    r"college leavers|further education": "FE leavers",
+    r"spin[- ]?(offs?|outs?)": "spinouts",
+    r"parent compan(y|ies)|owners? (are|is) from|owned from": "foreign ownership countries",
+    r"\bgripes?|complaints?|grievances?|biggest problem|main problem|pain points?": "frustration",
+    r"\bproducts?\b|what .* make\b": "applications solutions",
+    r"(national|central|uk) government": "UK policy",
+    r"\bspike|\bpeak": "height",
+    r"\bmap\b": "graph",
+    r"\bpeople (work|working|employed)|\bemploy(s|ment)?\b|\bworkforce\b": "employees",
+    r"\bwages?\b|\bpay\b|\bearnings\b": "salary",
+    r"funding rounds?|fundraising rounds?|investment rounds?|\bdeals?\b": "fundraising investment",
 }
 #: Words people use for the same thing the snapshot names differently.
 SYNONYMS = {
@@ -87,7 +110,9 @@ _PROVENANCE_RE = re.compile(
     r"provenance|footnote|according to whom|based on what|which dataset|what dataset|"
     r"which (academic |calendar )?year|what (academic )?(year|period|time period)|relate to|"
     r"refer to|(which|what) (ranking|survey|database|dataset|data source|index)|"
-    r"what (\w+ )?(year|period)|where\b.*\bfrom)\b", re.I)
+    r"what (\w+ )?(year|period)|based on|"
+    r"where\b.{0,30}\b(figure|number|data|stat\w*|that|this|it)\b.{0,20}\bfrom|"
+    r"where('s| is| does| did) (that|this|it)\b)\b", re.I)
 _DEFINE_RE = re.compile(r"\b(stand for|stands for|means|meaning|definition|defined|define|"
                         r"what is meant|acronym|abbreviation|counts as|count as|qualifies as|"
                         r"what does \w+ mean)\b|\bmean\?", re.I)
@@ -95,7 +120,8 @@ _DEFINE_RE = re.compile(r"\b(stand for|stands for|means|meaning|definition|defin
 _BREAKDOWN_RE = re.compile(
     r"\b(split|breakdown|broken down|by (gender|age|sex|ethnicity|subsector|company|firm|town|"
     r"city|county|postcode|occupation|job title|role)|for each|per (company|firm|town|city)|"
-    r"specifically|in particular|for (software|engineers|nurses|doctors|women|men|graduates only))\b",
+    r"specifically|in particular|for (software|engineers|nurses|doctors|women|men|graduates only)|"
+    r"(are|is) (women|men|female|male)|gender|ethnic\w*|age groups?|disab\w*)\b",
     re.I)
 _CONFLICT_RE = re.compile(r"\b((don'?t|do not|doesn'?t|does not) (seem to |appear to )?"
                           r"(agree|match|add up|tally)|disagree|inconsistent|contradict\w*|"
@@ -235,6 +261,19 @@ def _slots(text: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
     return frozenset(k for k, ws in table.items() if any(re.search(rf"\b{w}\b", low) for w in ws))
 
 
+def _head_measure(low: str) -> frozenset[str]:
+    """The measure asked for: "jobs from … investment projects" asks for jobs, not projects;
+    "jobs and projects" asks for both."""
+    found = _slots(low, _MEASURE_WORDS)
+    if len(found) < 2 or re.search(r"\b(jobs?|projects?|capex)\s+(and|or|&)\s+(jobs?|projects?|capex)\b",
+                                   low):
+        return found
+    first = min(found, key=lambda m: min(
+        (mm.start() for w in _MEASURE_WORDS[m] for mm in re.finditer(rf"\b{w}\b", low)),
+        default=len(low)))
+    return frozenset({first})
+
+
 def numbers_in(text: str) -> list[tuple[float, str]]:
     """Numbers a question mentions, with a unit guess: (300.0, 'count'), (62.0, 'percent')."""
     out = []
@@ -313,6 +352,8 @@ def read(text: str, vocab: Vocabulary) -> Question:
     """Read a cleaned question."""
     original = text
     text = focus(text)
+    for pattern, words_ in PHRASES.items():
+        text = re.sub(pattern, words_, text, flags=re.I)
     for pattern, full in ABBREVIATIONS.items():
         text = re.sub(pattern, full, text)
     raw_words = words(text)
@@ -330,7 +371,7 @@ def read(text: str, vocab: Vocabulary) -> Question:
     return Question(
         text=text, tokens=toks, key=key, numbers=tuple(numbers_in(text)), proper=proper,
         years=tuple(re.findall(r"\b(?:19|20)\d{2}\b", text)),
-        types=_slots(low, _TYPE_WORDS), measures=_slots(low, _MEASURE_WORDS),
+        types=_slots(low, _TYPE_WORDS), measures=_head_measure(low),
         share=bool(_SHARE_RE.search(text)), money=bool(_MONEY_RE.search(text)),
         quantity=bool(_QUANTITY_RE.search(low)), provenance=bool(_PROVENANCE_RE.search(low)),
         derived=bool(_DERIVED_RE.search(low)), verify=bool(_VERIFY_RE.search(low)),
