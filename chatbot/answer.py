@@ -268,6 +268,12 @@ class Engine:
                          or q.define)
         return bool(figure_intent) or (m.coverage >= 0.75 and m.score >= 4.0)
 
+    def _rare(self, word: str) -> bool:
+        """Does ``word`` occur in at most a few chunks (so it says what a chunk is about)?"""
+        n = sum(1 for ch in self.chunks if word in {stem(w) for w in
+                                                    re.findall(r"[a-z]+", ch.text.lower())})
+        return 0 < n <= 6
+
     def _ratio_pair(self, row: dict) -> tuple[dict, dict] | None:
         """Two counts the snapshot states as a/b (7420/8855) in the same words as ``row``."""
         cands = [r for r in self.matcher.rows if r["quote"] == row["quote"]
@@ -448,13 +454,14 @@ class Engine:
             if names:
                 return "it has no figure for " + ", ".join(names)
             return "it has no figure for that year"
-        # A chart explains the gap only when it is what the question is about: the best hit.
-        charts = [h.chunk for h in (hits or [])[:1] if h.chunk.kind == "chart"]
+        # A chart explains the gap only when the question is about what the chart showed:
+        # a retrieved chart whose title shares a telling word (one few chunks use) with it.
+        charts = [ch for ch in self.chunks if ch.kind == "chart"]
         for ch in charts:
             if ch.kind == "chart":
                 title = ch.quote.split("\n")[0].split(" - ")[-1]
                 caption = {stem(w) for w in re.findall(r"[a-z]+", title.lower())}
-                if any(k in caption for k in q.key):
+                if any(k in caption and self._rare(k) for k in q.key):
                     return (f"its figures for this were in a chart (“{_plain(title)}”) that did "
                             "not survive the text extraction")
         return ""
