@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chatbot.chunking import chunk_snapshot
-from chatbot.errors import ChatbotError, CorpusError
+from chatbot.errors import ChatbotError, CorpusError, ServerUnavailableError
 from chatbot.ingest import Snapshot, load_snapshot
 from chatbot.metrics import build_table, read_table, slug, write_table
 from chatbot.records import Chunk
@@ -121,7 +121,9 @@ class Chatbot:
         self.chat_model = chat_model
         self._dense = None
         self._dense_error: ChatbotError | None = None
+        self._embedder = None
         self._ready = threading.Event()
+        self._connect_lock = threading.Lock()
         from chatbot.answer import Engine
         from chatbot.retrieve import Retriever
 
@@ -136,27 +138,42 @@ class Chatbot:
 
     def _load_dense(self) -> None:
         try:
+            self._connect()
+        finally:
+            self._ready.set()
+
+    def _connect(self) -> None:
+        """Open (or rebuild) the vector index; a failure is kept in ``_dense_error``."""
+        try:
             from chatbot.index import QueryEmbedder, ensure_index
             from chatbot.retrieve import DenseSearcher
 
-            store, what = ensure_index(self.settings, self.corpus.chunks, self.corpus.metrics_sha,
-                                       self.progress)
-            if what.startswith("rebuilt"):
-                log.warning("index %s", what)
-            self._dense = DenseSearcher(QueryEmbedder().embed, store)
+            store, _what = ensure_index(self.settings, self.corpus.chunks, self.corpus.metrics_sha,
+                                        self.progress)
+            if self._embedder is None:
+                self._embedder = QueryEmbedder()
+            self._dense = DenseSearcher(self._embedder.embed, store)
+            self._dense_error = None  # after _dense: a reader that sees no error sees the store
         except ChatbotError as exc:
             self._dense_error = exc
             log.error("dense retrieval unavailable: %s", exc)
         except Exception as exc:  # never let a background failure pass silently
             self._dense_error = ChatbotError(f"dense retrieval unavailable ({exc})")
             log.exception("dense retrieval failed")
-        finally:
-            self._ready.set()
 
     def _get_dense(self):
+        """The dense searcher; raises the load error. A Chroma server that did not answer is
+        tried again on each call (one caller at a time), so a restarted server is picked up
+        without restarting the app."""
         self._ready.wait()
-        if self._dense_error is not None:
-            raise self._dense_error
+        failed = self._dense_error
+        if isinstance(failed, ServerUnavailableError):
+            with self._connect_lock:
+                if self._dense_error is failed:  # nobody retried while we waited for the lock
+                    self._connect()
+            failed = self._dense_error
+        if failed is not None:
+            raise failed
         return self._dense
 
     def wait_ready(self, timeout: float | None = None) -> bool:

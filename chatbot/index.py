@@ -18,6 +18,7 @@ Nothing else in the package imports chromadb, onnxruntime or sentence-transforme
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -26,7 +27,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,7 @@ DIM = 384
 _PROBE = [DIM ** -0.5] * DIM
 MANIFEST = "manifest.json"
 CURRENT = "current"
+LOCK = ".build.lock"
 
 for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
                "ANONYMIZED_TELEMETRY": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
@@ -369,6 +372,30 @@ def ensure_index(settings: Settings, chunks: Sequence[Chunk], metrics_sha: str,
     manifest = expected_manifest(settings, metrics_sha, len(chunks))
     if settings.chroma_url:
         return open_or_build_server(settings, chunks, manifest, progress), "server"
+    with _build_lock(Path(settings.index_dir)):
+        return _ensure_embedded(settings, chunks, manifest, progress, force)
+
+
+@contextmanager
+def _build_lock(root: Path) -> Iterator[None]:
+    """One check-or-build at a time per index folder, across processes: a second builder waits
+    instead of removing the folder the first is still writing as a leftover, then finds the
+    fresh index. The kernel drops the lock when its holder dies (even by SIGKILL)."""
+    try:
+        fh = open(root / LOCK, "a")  # held for the whole block
+    except OSError:  # a read-only index folder: nothing can be built there anyway
+        yield
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _ensure_embedded(settings: Settings, chunks: Sequence[Chunk], manifest: dict,
+                     progress: Callable[[str], None], force: bool) -> tuple[VectorStore, str]:
     found = read_manifest(settings.index_dir)
     reason = "forced rebuild" if force else stale_reason(found, manifest)
     if found is None and not force and (Path(settings.index_dir) / CURRENT).exists():
