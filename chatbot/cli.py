@@ -107,8 +107,8 @@ def _print_answer(ans, as_json: bool) -> None:
         click.echo(f"  [{c.number}] {c.section} · {src} · \"{c.quote}\"")
 
 
-@cli.command()
-@click.argument("question", nargs=-1, required=True)
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("question", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.pass_context
 def ask(ctx: click.Context, question: tuple[str, ...], as_json: bool) -> None:

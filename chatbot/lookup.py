@@ -178,7 +178,7 @@ class MetricMatcher:
         for y in q.years:
             if y not in stated and not _in_range(y, str(row["period"])):
                 uncovered.append(y)
-        for name in q.proper:
+        for name in q.proper + q.narrow:
             low = name.lower()
             if low in GENERIC_NAMES or all(w in GENERIC_NAMES for w in low.split()):
                 continue

@@ -332,12 +332,10 @@ def apply_overrides(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     df = df.copy()
     short = df["metric_id"].str.split("/").str[-1]
     with open(path, newline="", encoding="utf-8") as fh:
-        for rec in csv.DictReader(fh):
-            mask = short == rec["metric_id"]
-            for col in ("label", "aliases", "period", "unit", "concept"):
-                val = (rec.get(col) or "").strip()
-                if val:
-                    df.loc[mask, col] = val
+        records = {rec["metric_id"]: rec for rec in csv.DictReader(fh)}
+    for col in ("label", "aliases", "period", "unit", "concept"):
+        curated = [(records.get(mid, {}).get(col) or "").strip() for mid in short]
+        df[col] = [c if c else old for c, old in zip(curated, df[col], strict=True)]
     return df
 
 

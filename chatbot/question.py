@@ -74,7 +74,7 @@ PHRASES = {
     r"(national|central|uk) government": "UK policy",
     r"\bspike|\bpeak": "height",
     r"\bmap\b": "graph",
-    r"\bpeople (work|working|employed)|\bemploy(s|ment)?\b|\bworkforce\b": "employees",
+    r"\bpeople (working|work|employed)\b|\bemploy(s|ment)?\b|\bworkforce\b": "employees",
     r"\bwages?\b|\bpay\b|\bearnings\b": "salary",
     r"funding rounds?|fundraising rounds?|investment rounds?|\bdeals?\b": "fundraising investment",
 }
@@ -181,6 +181,7 @@ class Question:
     numbers: tuple[tuple[float, str], ...]  # (value, unit) mentioned
     proper: tuple[str, ...]  # capitalised names and acronyms as typed
     years: tuple[str, ...]
+    narrow: tuple[str, ...] = ()  # unknown words a figure would have to be "of" or "for"
     types: frozenset[str] = field(default_factory=frozenset)  # fdi / ddi
     measures: frozenset[str] = field(default_factory=frozenset)  # capex / jobs / projects
     share: bool = False
@@ -353,7 +354,7 @@ def read(text: str, vocab: Vocabulary) -> Question:
     original = text
     text = focus(text)
     for pattern, words_ in PHRASES.items():
-        text = re.sub(pattern, words_, text, flags=re.I)
+        text = re.sub(rf"(?:{pattern})(?![a-z])", words_, text, flags=re.I)
     for pattern, full in ABBREVIATIONS.items():
         text = re.sub(pattern, full, text)
     raw_words = words(text)
@@ -366,10 +367,18 @@ def read(text: str, vocab: Vocabulary) -> Question:
     key = tuple(stem(w) for w in corrected if len(w) > 1 and w not in STOPWORDS and w not in GENERIC
                 and w not in INTENT_WORDS and stem(w) not in GENERIC
                 and not re.fullmatch(r"\d+", w))
+    # A word the snapshot never uses after "of/for/among/in" narrows the question to something
+    # it does not cover ("the average salary of nurses", "jobs in zone9999").
+    narrowing = [w for w in re.findall(r"\b(?:of|for|among|in|amongst)\s+(?:the\s+)?([a-z][a-z0-9]{3,})",
+                                       text.lower())
+                 if vocab.correct(w) not in vocab.set and stem(w) not in vocab.stems
+                 and w not in GENERIC and w not in INTENT_WORDS and w not in STOPWORDS
+                 and SYNONYMS.get(w, w) == w]
     proper = tuple(dict.fromkeys(_names(text, vocab)))
     low = fixed_text
     return Question(
         text=text, tokens=toks, key=key, numbers=tuple(numbers_in(text)), proper=proper,
+        narrow=tuple(dict.fromkeys(narrowing)),
         years=tuple(re.findall(r"\b(?:19|20)\d{2}\b", text)),
         types=_slots(low, _TYPE_WORDS), measures=_head_measure(low),
         share=bool(_SHARE_RE.search(text)), money=bool(_MONEY_RE.search(text)),
