@@ -268,6 +268,18 @@ class Engine:
                          or q.define)
         return bool(figure_intent) or (m.coverage >= 0.75 and m.score >= 4.0)
 
+    def _chunk_of(self, row: dict) -> str | None:
+        """The chunk whose span holds a row's figure (its panel, bullet or sentence)."""
+        start, end = int(row["start"]), int(row["end"])
+        exact = self.chunk_at.get((row["document"], start))
+        if exact:
+            return exact
+        holders = [ch for ch in self.chunks if ch.document == row["document"]
+                   and ch.start < end and ch.end > start and ch.kind != "chart"]
+        stating = [ch for ch in holders if row["display"] in ch.quote] or holders
+        stating.sort(key=lambda ch: ch.end - ch.start)
+        return stating[0].chunk_id if stating else None
+
     def _rare(self, word: str) -> bool:
         """Does ``word`` occur in at most a few chunks (so it says what a chunk is about)?"""
         n = sum(1 for ch in self.chunks if word in {stem(w) for w in
@@ -479,9 +491,10 @@ class Engine:
         body = "\n".join(kept).strip()
         used = c.used_citations(body)
         retrieved = list(c.retrieved)
-        for mid in c.metric_ids:
+        retrieved += [cit.chunk_id for cit in used if cit.chunk_id and cit.chunk_id not in retrieved]
+        for mid in c.metric_ids:  # the chunks that hold the figures used, for retrieval scores
             row = self.matcher.by_id.get(mid)
-            cid = self.chunk_at.get((row["document"], int(row["start"]))) if row else None
+            cid = self._chunk_of(row) if row else None
             if cid and cid not in retrieved:
                 retrieved.append(cid)
         return Answer(
