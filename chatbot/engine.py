@@ -118,6 +118,10 @@ class Chatbot:
             sync_metrics(self.settings, self.corpus)
         except OSError as exc:  # a read-only checkout still answers
             log.warning("could not write %s: %s", self.settings.metrics_path, exc)
+        if chat_model is None and self.settings.llm:  # optional: phrase answers with a model
+            from chatbot.generate import make_chat_model
+
+            chat_model = make_chat_model(self.settings.llm, self.settings.llm_base_url)
         self.chat_model = chat_model
         self._dense = None
         self._dense_error: ChatbotError | None = None

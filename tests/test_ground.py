@@ -68,3 +68,12 @@ def test_generative_mode_without_markers_falls_back(bot):
     b = Chatbot(bot.settings, chat_model=FakeListChatModel(responses=["It is £34,131."]))
     ans = b.conversation().ask("What is the average salary?")
     assert ans.text.startswith("Average salary: **£34,131**")
+
+
+def test_llm_setting_needs_its_optional_dependencies(tmp_settings):
+    """CHATBOT_LLM without the [llm] extra is a clear configuration error, not a crash."""
+    from chatbot.engine import Chatbot
+    from chatbot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="ollama:MODEL|optional dependencies"):
+        Chatbot(tmp_settings.with_(llm="nonsense:model", dense=False))
