@@ -58,6 +58,10 @@ class Engine:
         self.matcher = MetricMatcher(table, self.vocab.stems)
         self.chunk_at = {(ch.document, ch.start): ch.chunk_id for ch in self.chunks}
         self.expansions = compose.acronyms(" ".join(ch.quote for ch in self.chunks))
+        self._chunk_df: dict[str, int] | None = None
+        self._chunks_by_doc: dict[str, list] = {}
+        for ch in self.chunks:
+            self._chunks_by_doc.setdefault(ch.document, []).append(ch)
 
     # ------------------------------------------------------------------ entry point
 
@@ -144,6 +148,8 @@ class Engine:
             own = [m for m in matches if self._confident(m, q2)]
             q = _carry_intents(q, q2) if own else q
         rows = [m.row for m in own]
+        if self.multi and rows and not self._named_documents(q):
+            rows = self._across_documents(rows)
         if q.provenance and rows:
             rows = [self._sourced(r) for r in rows]
             return compose.provenance(c, rows, self._footnote_chunk), rows, rows[0]["section"]
@@ -243,7 +249,7 @@ class Engine:
                 continue
             pq = _fill_slots(pq, q)
             if found:  # "…foreign-owned firms than the national average": the same panel first
-                sib = [self.matcher.score_row(self.matcher.rows.index(r), pq)
+                sib = [self.matcher.score_row(self.matcher.index_of(r), pq)
                        for r in self.matcher.siblings(found[0].metric_id) if r is not found[0].row]
                 sib = [m for m in sib if m.label_hit and m.coverage >= 0.5 and m.score > 0]
                 if sib:
@@ -274,16 +280,37 @@ class Engine:
         exact = self.chunk_at.get((row["document"], start))
         if exact:
             return exact
-        holders = [ch for ch in self.chunks if ch.document == row["document"]
-                   and ch.start < end and ch.end > start and ch.kind != "chart"]
+        holders = [ch for ch in self._chunks_by_doc.get(row["document"], [])
+                   if ch.start < end and ch.end > start and ch.kind != "chart"]
         stating = [ch for ch in holders if row["display"] in ch.quote] or holders
         stating.sort(key=lambda ch: ch.end - ch.start)
         return stating[0].chunk_id if stating else None
 
+    def _named_documents(self, q: Question) -> list[str]:
+        """Documents the question names by their cluster ("… in the Robotics cluster")."""
+        low = q.text.lower()
+        return [d for d in self.documents
+                if re.search(rf"\b{re.escape(d.split(' — ')[0].lower())}\b", low)]
+
+    def _across_documents(self, rows: list[dict], cap: int = 5) -> list[dict]:
+        """With several snapshots and none named, the same figure from each (up to ``cap``)."""
+        if len(rows) != 1:
+            return rows
+        short = rows[0]["metric_id"].split("/")[-1]
+        same = [r for r in self.matcher.rows if r["metric_id"].split("/")[-1] == short]
+        same.sort(key=lambda r: r is not rows[0])
+        return same[:cap]
+
     def _rare(self, word: str) -> bool:
-        """Does ``word`` occur in at most a few chunks (so it says what a chunk is about)?"""
-        n = sum(1 for ch in self.chunks if word in {stem(w) for w in
-                                                    re.findall(r"[a-z]+", ch.text.lower())})
+        """Does ``word`` occur in at most a few chunks per document (so it says what a chunk is
+        about)?"""
+        if self._chunk_df is None:
+            df: dict[str, int] = {}
+            for ch in self.chunks:
+                for w in {stem(x) for x in re.findall(r"[a-z]+", ch.text.lower())}:
+                    df[w] = df.get(w, 0) + 1
+            self._chunk_df = df
+        n = self._chunk_df.get(word, 0) / max(len(self.documents), 1)
         return 0 < n <= 6
 
     def _ratio_pair(self, row: dict) -> tuple[dict, dict] | None:
@@ -350,7 +377,7 @@ class Engine:
             sibs = [r for r in self.matcher.siblings(mid) if r["unit"] == "percent"
                     and r["metric_id"] != mid]
             primary = [r for r in sibs if r["kind"] in ("figure", "table_row")]
-            after = [r for r in sibs if rows.index(r) > rows.index(row)
+            after = [r for r in sibs if self.matcher.index_of(r) > self.matcher.index_of(row)
                      and "national" not in r["label"].lower()]
             pick = (named or primary or after or sibs)[:1]
             out.extend(r for r in pick if r not in out)

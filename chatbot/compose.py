@@ -335,11 +335,12 @@ def acronyms(text: str) -> dict[str, set[str]]:
         words = [w for w in m.group(1).split() if w[0].isupper()]
         if "".join(w[0] for w in words)[-len(m.group(2)):] == m.group(2):
             out[m.group(2).lower()] = {_stem6(w.lower()) for w in words[-len(m.group(2)):]}
+    caps = set(re.findall(r"\b[A-Z]{3,6}\b", text))  # acronyms the text uses, found once
     for m in re.finditer(r"\b((?:[A-Z][a-z]+\s+){1,4}[A-Z][a-z]+)\b", text):
         words = m.group(1).split()
-        acro = "".join(w[0] for w in words).lower()
-        if len(acro) >= 3 and re.search(rf"\b{acro.upper()}\b", text):
-            out.setdefault(acro, {_stem6(w.lower()) for w in words})
+        acro = "".join(w[0] for w in words)
+        if len(acro) >= 3 and acro in caps:
+            out.setdefault(acro.lower(), {_stem6(w.lower()) for w in words})
     return out
 
 

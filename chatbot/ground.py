@@ -50,7 +50,7 @@ def _canon(num: str) -> str:
 def supported_numbers(citations: Sequence[Citation], calculations: Sequence[str]) -> set[str]:
     allowed: set[str] = set()
     for c in citations:
-        allowed |= numbers(c.quote) | numbers(c.source)
+        allowed |= numbers(c.quote) | numbers(c.source) | numbers(c.document)
     for calc in calculations:
         allowed |= numbers(calc)
     return allowed

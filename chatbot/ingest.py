@@ -35,7 +35,8 @@ METHOD = "Methodology note"
 DATA_NOTE = "Data note"
 ROUNDTABLE = "Roundtable"
 
-_CHART_RE = re.compile(r"^DATA[- ]DRIVEN HEALTHCARE INNOVATION - (?P<title>.+)$")
+#: A chart caption: the cluster's name in capitals, a dash, the chart's title.
+_CHART_RE = re.compile(r"^(?P<cluster>[A-Z][A-Z0-9&'\-]{2,}(?:[ -][A-Z0-9&'\-]+)*) - (?P<title>.+)$")
 _MARKERS_RE = re.compile(r"\^\{(?P<list>[\d,\s]+)\}|(?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
 _TABLE_ROW_RE = re.compile(
     r"^(?P<label>[^:\t]+):\s*(?P<qual>[^\t]*?)\s*(?P<marks>[⁰¹²³⁴⁵⁶⁷⁸⁹]*)\t(?P<value>\S+)\s*$"

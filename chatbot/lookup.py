@@ -107,22 +107,36 @@ class MetricMatcher:
                 df[t] = df.get(t, 0) + 1
         n = len(self.rows)
         self.idf = {t: math.log(1 + n / (d + 0.5)) for t, d in df.items()}
+        # Indexes so that a question only scores the rows that share a word with it, and
+        # panels, concepts and positions are looked up, not searched (many snapshots → many rows).
+        self.pos = {r["metric_id"]: i for i, r in enumerate(self.rows)}
+        self.postings: dict[str, list[int]] = {}
+        for i in range(n):
+            for t in self._label[i] | self._ctx[i]:
+                self.postings.setdefault(t, []).append(i)
+        self.by_panel: dict[str, list[dict]] = {}
+        self.by_concept: dict[tuple[str, str], list[dict]] = {}
+        for r in self.rows:
+            self.by_panel.setdefault(r["panel"] or r["metric_id"], []).append(r)
+            if r.get("concept"):
+                self.by_concept.setdefault((r["concept"], r["document"]), []).append(r)
         #: A corpus word no row uses says the question is about something else: weigh it fully.
         self.unseen_idf = sorted(self.idf.values())[len(self.idf) // 2] if self.idf else 1.0
 
     def siblings(self, metric_id: str) -> list[dict]:
         """Rows stated in the same panel (or sentence block) as ``metric_id``."""
-        panel = self.by_id[metric_id]["panel"] or metric_id
-        return [r for r in self.rows if (r["panel"] or r["metric_id"]) == panel]
+        return list(self.by_panel.get(self.by_id[metric_id]["panel"] or metric_id, []))
 
     def label_tokens(self, metric_id: str) -> set[str]:
-        return self._label[self.rows.index(self.by_id[metric_id])]
+        return self._label[self.pos[metric_id]]
+
+    def index_of(self, row: dict) -> int:
+        return self.pos[row["metric_id"]]
 
     def concept_rows(self, row: dict) -> list[dict]:
         if not row.get("concept"):
             return [row]
-        return [r for r in self.rows if r.get("concept") == row["concept"]
-                and r["document"] == row["document"]]
+        return list(self.by_concept.get((row["concept"], row["document"]), [row]))
 
     def score_row(self, i: int, q: Question) -> Match:
         row = self.rows[i]
@@ -190,7 +204,16 @@ class MetricMatcher:
                      round(phrase, 3))
 
     def rank(self, q: Question, limit: int = 10) -> list[Match]:
-        scored = [self.score_row(i, q) for i in range(len(self.rows))]
+        """The best-scoring rows; only rows sharing a word with the question can score."""
+        cand: set[int] = set()
+        common = len(self.rows) // 2  # words in most rows (document titles) select nothing
+        for t in set(q.key) | set(q.tokens):
+            hits = self.postings.get(t, ())
+            if len(hits) <= common or t in q.key and len(self.rows) < 200:
+                cand.update(hits)
+        if not cand:
+            return []
+        scored = [self.score_row(i, q) for i in sorted(cand)]
         scored.sort(key=lambda m: -m.score)  # stable: ties keep table order
         return scored[:limit]
 

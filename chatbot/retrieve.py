@@ -246,6 +246,11 @@ def _contains(text: str, term: str) -> bool:
         return (re.search(rf"(?<!\d){term}(?!\d)", text) is not None
                 or any(a <= year <= b for a, b in year_ranges(text)))
     if any(ch.isdigit() for ch in term):
-        plain = re.escape(term.replace(",", ""))
-        return re.search(rf"(?<![\d.]){plain}(?![\d])", text.replace(",", "")) is not None
+        plain = term.replace(",", "")
+        flat = text.replace(",", "")
+        if plain not in flat:  # cheap test first: most chunks do not hold the term at all
+            return False
+        return re.search(rf"(?<![\d.]){re.escape(plain)}(?![\d])", flat) is not None
+    if term not in text:
+        return False
     return re.search(rf"\b{re.escape(term)}", text) is not None
