@@ -21,7 +21,7 @@ from pathlib import Path
 from chatbot.chunking import chunk_snapshot
 from chatbot.errors import ChatbotError, CorpusError, ServerUnavailableError
 from chatbot.ingest import Snapshot, load_snapshot
-from chatbot.metrics import build_table, read_table, slug, write_table
+from chatbot.metrics import build_table, doc_prefixes, read_table, write_table
 from chatbot.records import Chunk
 from chatbot.settings import Settings
 
@@ -53,13 +53,14 @@ def load_corpus(settings: Settings) -> Corpus:
             s.title = f"{s.title} ({Path(s.path).stem})"
     table = build_table(snapshots, settings.overrides_path)
     multi = len(snapshots) > 1
+    prefixes = doc_prefixes([s.title for s in snapshots])
     chunks: list[Chunk] = []
     for s in snapshots:
         starts: dict[int, list[str]] = {}
         for mid, st, doc in zip(table["metric_id"], table["start"], table["document"], strict=True):
             if doc == s.title:
                 starts.setdefault(int(st), []).append(mid)
-        chunks.extend(chunk_snapshot(s, starts, prefix=f"{slug(s.title, 4)}/" if multi else ""))
+        chunks.extend(chunk_snapshot(s, starts, prefix=f"{prefixes[s.title]}/" if multi else ""))
     buf = io.StringIO()
     table.to_csv(buf, index=False)
     return Corpus(snapshots, table, chunks, buf.getvalue())

@@ -320,10 +320,24 @@ def build_table(snapshots: list[Snapshot], overrides_path: Path | None = None) -
         rows.extend(b.rows)
     df = pd.DataFrame(rows, columns=COLUMNS)
     if len(snapshots) > 1:
-        df["metric_id"] = [f"{slug(d, 4)}/{m}" for d, m in zip(df["document"], df["metric_id"], strict=True)]
+        prefix = doc_prefixes([s.title for s in snapshots])
+        df["metric_id"] = [f"{prefix[d]}/{m}" for d, m in zip(df["document"], df["metric_id"],
+                                                              strict=True)]
     if overrides_path is not None and Path(overrides_path).exists():
         df = apply_overrides(df, overrides_path)
     return df
+
+
+def doc_prefixes(titles: list[str]) -> dict[str, str]:
+    """A short, unique id prefix per document title (editions of one cluster stay distinct)."""
+    out: dict[str, str] = {}
+    for t in titles:
+        base = slug(t, 12)
+        p, n = base, 2
+        while p in out.values():
+            p, n = f"{base}-{n}", n + 1
+        out[t] = p
+    return out
 
 
 def apply_overrides(df: pd.DataFrame, path: Path) -> pd.DataFrame:
