@@ -254,3 +254,35 @@ def _contains(text: str, term: str) -> bool:
     if term not in text:
         return False
     return re.search(rf"\b{re.escape(term)}", text) is not None
+
+
+def to_document(chunk: Chunk):
+    """A chunk as a LangChain ``Document`` (page_content = the indexed text, metadata = the
+    chunk's Chroma-safe metadata plus its verbatim quote)."""
+    from langchain_core.documents import Document
+
+    return Document(page_content=chunk.text, metadata=chunk.metadata() | {"quote": chunk.quote},
+                    id=chunk.chunk_id)
+
+
+def as_langchain_retriever(retriever: Retriever, k: int = 5, mode: str = "hybrid"):
+    """The hybrid retriever behind LangChain's ``BaseRetriever`` interface, for chains that
+    expect one: ``.invoke(question)`` returns ``Document``s with a ``score`` in metadata."""
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    class SnapshotRetriever(BaseRetriever):
+        """Hybrid (dense + BM25) retrieval over the snapshot's chunks."""
+
+        def _get_relevant_documents(self, query: str, *,
+                                    run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+            out = []
+            for hit in retriever.search(query, k=k, mode=mode):
+                doc = to_document(hit.chunk)
+                doc.metadata["score"] = hit.score
+                doc.metadata["rank"] = hit.rank
+                out.append(doc)
+            return out
+
+    return SnapshotRetriever()

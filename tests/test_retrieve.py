@@ -233,3 +233,21 @@ def test_bad_retrieval_lines_name_file_and_line(tmp_path, line, message):
     with pytest.raises(ChatbotError, match=message) as err:
         load_retrieval_items(path)
     assert f"{path}:2" in str(err.value)
+
+
+def test_langchain_boundary(corpus):
+    """Chunks cross into LangChain as Documents; the hybrid retriever is a BaseRetriever."""
+    from langchain_core.retrievers import BaseRetriever
+
+    from chatbot.retrieve import Retriever, as_langchain_retriever, to_document
+
+    chunk = next(c for c in corpus.chunks if c.chunk_id == "talent-earnings-average-salary")
+    doc = to_document(chunk)
+    assert doc.id == chunk.chunk_id and "£34,131" in doc.page_content
+    assert doc.metadata["section"] == "Talent Ecosystem" and doc.metadata["kind"] == "figure"
+    assert doc.metadata["source"] == "ONS ASHE 2021" and doc.metadata["quote"] == chunk.quote
+    lc = as_langchain_retriever(Retriever(corpus.chunks), k=3, mode="bm25")
+    assert isinstance(lc, BaseRetriever)
+    docs = lc.invoke("average salary")
+    assert len(docs) == 3 and docs[0].metadata["chunk_id"] == "talent-earnings-average-salary"
+    assert docs[0].metadata["rank"] == 1
