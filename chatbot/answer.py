@@ -59,6 +59,7 @@ class Engine:
         self.chunk_at = {(ch.document, ch.start): ch.chunk_id for ch in self.chunks}
         self.expansions = compose.acronyms(" ".join(ch.quote for ch in self.chunks))
         self._chunk_df: dict[str, int] | None = None
+        self._rare("")  # build the word table now, not on a user's question
         self._chunks_by_doc: dict[str, list] = {}
         for ch in self.chunks:
             self._chunks_by_doc.setdefault(ch.document, []).append(ch)

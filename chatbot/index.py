@@ -74,7 +74,7 @@ _doc_model = None
 _doc_lock = threading.Lock()
 
 
-def embed_documents(texts: Sequence[str], batch_size: int = 32,
+def embed_documents(texts: Sequence[str], batch_size: int = 256,
                     progress: Callable[[int, int], None] | None = None) -> list[list[float]]:
     """Embed chunk texts with sentence-transformers (fp32, normalised)."""
     global _doc_model
@@ -263,7 +263,11 @@ def _embed_with_cache(index_dir: Path, chunks: Sequence[Chunk],
     except (OSError, ValueError):
         cache = {}
     keys = [hashlib.sha256(c.text.encode()).hexdigest() for c in chunks]
-    todo = [i for i, k in enumerate(keys) if k not in cache]
+    first: dict[str, int] = {}  # each distinct text is embedded once
+    for i, k in enumerate(keys):
+        if k not in cache:
+            first.setdefault(k, i)
+    todo = list(first.values())
     if todo:
         progress(f"embedding {len(todo)} chunks with {MODEL_NAME} "
                  f"({len(chunks) - len(todo)} reused)")
