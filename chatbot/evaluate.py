@@ -155,14 +155,14 @@ class Report:
 # ---------------------------------------------------------------- loading
 
 
-def load_items(path: str | Path) -> list[EvalItem]:
-    """Read the eval set; raise ``ChatbotError("file:line: problem")`` on bad input."""
+def _read_jsonl(path: str | Path, what: str, parse: Callable[[Any, str, int], Any]) -> list:
+    """Parse a JSON-lines question file with ``parse``; errors name ``file:line``."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ChatbotError(f"{path}: cannot read the eval set ({exc.strerror})") from exc
-    items: list[EvalItem] = []
+        raise ChatbotError(f"{path}: cannot read the {what} ({exc.strerror})") from exc
+    items: list = []
     seen: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -172,14 +172,19 @@ def load_items(path: str | Path) -> list[EvalItem]:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ChatbotError(f"{where}: bad JSON: {exc.msg} (column {exc.colno})") from exc
-        item = _parse_item(raw, where, number)
+        item = parse(raw, where, number)
         if item.id in seen:
             raise ChatbotError(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
         seen[item.id] = number
         items.append(item)
     if not items:
-        raise ChatbotError(f"{path}: no questions in the eval set")
+        raise ChatbotError(f"{path}: no questions in the {what}")
     return items
+
+
+def load_items(path: str | Path) -> list[EvalItem]:
+    """Read the eval set; raise ``ChatbotError("file:line: problem")`` on bad input."""
+    return _read_jsonl(path, "eval set", _parse_item)
 
 
 def _parse_item(raw: Any, where: str, number: int) -> EvalItem:
@@ -697,29 +702,7 @@ class RetrievalItem:
 
 def load_retrieval_items(path: str | Path) -> list[RetrievalItem]:
     """Read a retrieval set; raise ``ChatbotError("file:line: problem")`` on bad input."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ChatbotError(f"{path}: cannot read the retrieval set ({exc.strerror})") from exc
-    items: list[RetrievalItem] = []
-    seen: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ChatbotError(f"{where}: bad JSON: {exc.msg} (column {exc.colno})") from exc
-        item = _retrieval_item(raw, where, number)
-        if item.id in seen:
-            raise ChatbotError(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
-        seen[item.id] = number
-        items.append(item)
-    if not items:
-        raise ChatbotError(f"{path}: no questions in the retrieval set")
-    return items
+    return _read_jsonl(path, "retrieval set", _retrieval_item)
 
 
 def _retrieval_item(raw: Any, where: str, number: int = 0) -> RetrievalItem:
