@@ -18,10 +18,9 @@ from dataclasses import replace
 from chatbot import compose
 from chatbot.compose import Composer
 from chatbot.conversation import State, next_state, plan
-from chatbot.errors import ChatbotError
 from chatbot.ground import check
 from chatbot.lookup import MIN_SCORE, Match, MetricMatcher
-from chatbot.question import Question, Vocabulary, read, sanitize
+from chatbot.question import Question, Vocabulary, generic_name, read, sanitize
 from chatbot.records import Answer
 from chatbot.retrieve import stem
 from chatbot.settings import MAX_QUESTION_CHARS
@@ -46,10 +45,8 @@ class Engine:
 
     def __init__(self, table, retriever, chunks, chat_model=None, settings=None,
                  documents: list[str] | None = None):
-        self.table = table
         self.retriever = retriever
         self.chunks = list(chunks)
-        self.chunk_by_id = {c.chunk_id: c for c in self.chunks}
         self.chat_model = chat_model
         self.max_chars = settings.max_question_chars if settings else MAX_QUESTION_CHARS
         self.documents = documents or sorted(set(table["document"]))
@@ -58,8 +55,10 @@ class Engine:
         self.matcher = MetricMatcher(table, self.vocab.stems)
         self.chunk_at = {(ch.document, ch.start): ch.chunk_id for ch in self.chunks}
         self.expansions = compose.acronyms(" ".join(ch.quote for ch in self.chunks))
-        self._chunk_df: dict[str, int] | None = None
-        self._rare("")  # build the word table now, not on a user's question
+        self._chunk_df: dict[str, int] = {}  # chunks per word, for _rare
+        for ch in self.chunks:
+            for w in {stem(x) for x in re.findall(r"[a-z]+", ch.text.lower())}:
+                self._chunk_df[w] = self._chunk_df.get(w, 0) + 1
         self._chunks_by_doc: dict[str, list] = {}
         for ch in self.chunks:
             self._chunks_by_doc.setdefault(ch.document, []).append(ch)
@@ -73,10 +72,7 @@ class Engine:
             return Answer(EMPTY_TEXT, False, [], "empty", text, notices=notices), state
         q = read(text, self.vocab)
         c = Composer(self.multi)
-        try:
-            kind, rows, section = self._route(q, state, c)
-        except ChatbotError:
-            raise
+        kind, rows, section = self._route(q, state, c)
         ans = self._finish(q, c, kind, notices)
         if self.chat_model is not None and ans.answered:
             from chatbot.generate import rephrase
@@ -203,15 +199,14 @@ class Engine:
         if rows:
             return compose.figures(c, rows, self.matcher), rows, rows[0]["section"]
         section = self._section_named(q)
-        names = [n for n in q.proper if not compose._generic_name(n)]
+        names = [n for n in q.proper if not generic_name(n)]
         if section and len(q.key) <= 2 and not q.listing and not q.quantity and not names:
             rows = [r for r in self.matcher.rows if r["section"] == section
                     and r["kind"] in ("figure", "table_row")]
             if rows:
                 return compose.figures(c, rows, self.matcher, overview=section), rows, section
         if (q.quantity or q.types or q.measures or q.explicit_money) and not q.listing:
-            hits = self.retriever.search(q.text, k=3, mode="bm25")
-            return compose.not_found(c, self._nearest(q), self._why_not(q, matches, hits)), [], ""
+            return compose.not_found(c, self._nearest(q), self._why_not(q, matches)), [], ""
         return self._prose(q, c, matches)
 
     def _list_answer(self, q: Question, c: Composer) -> str:
@@ -305,12 +300,6 @@ class Engine:
     def _rare(self, word: str) -> bool:
         """Does ``word`` occur in at most a few chunks per document (so it says what a chunk is
         about)?"""
-        if self._chunk_df is None:
-            df: dict[str, int] = {}
-            for ch in self.chunks:
-                for w in {stem(x) for x in re.findall(r"[a-z]+", ch.text.lower())}:
-                    df[w] = df.get(w, 0) + 1
-            self._chunk_df = df
         n = self._chunk_df.get(word, 0) / max(len(self.documents), 1)
         return 0 < n <= 6
 
@@ -369,11 +358,10 @@ class Engine:
         """The percentage stated with each figure: its concept's share if it has one, else the
         next percentage in the same panel or sentence."""
         out = []
-        rows = self.matcher.rows
         for mid in base:
             row = self.matcher.by_id[mid]
             concept = row.get("concept") or ""
-            named = [r for r in rows if concept and r.get("concept") == concept + "-share"]
+            named = list(self.matcher.by_concept.get((concept + "-share", row["document"]), []))
             named.sort(key=lambda r: not r["source"])
             sibs = [r for r in self.matcher.siblings(mid) if r["unit"] == "percent"
                     and r["metric_id"] != mid]
@@ -424,15 +412,15 @@ class Engine:
     def _footnote_chunk(self, row: dict):
         """The footnote chunk(s) that state a row's source; else the data note's sentence on
         how figures were compiled."""
-        notes = [ch for ch in self.chunks if ch.kind == "footnote" and ch.section == row["section"]
-                 and ch.quote and ch.quote in str(row["footnote"])
-                 and ch.document == row["document"]]
+        own = self._chunks_by_doc.get(row["document"], [])
+        notes = [ch for ch in own if ch.kind == "footnote" and ch.section == row["section"]
+                 and ch.quote and ch.quote in str(row["footnote"])]
         if notes or row["source"]:
             return notes
         from chatbot.records import Chunk
 
-        for ch in self.chunks:
-            if ch.section == "Data note" and ch.document == row["document"]:
+        for ch in own:
+            if ch.section == "Data note":
                 for s in compose._sentences(ch.quote):
                     if "calculated via" in s or "otherwise stated" in s:
                         return [Chunk(ch.chunk_id, s, s, ch.section, ch.kind, "", ch.start, ch.end,
@@ -446,11 +434,9 @@ class Engine:
         hits = self.retriever.search(q.text, k=8)
         picked = compose.best_sentences(q, hits, self.vocab, expand=self.expansions)
         if not picked and q.proper and not q.names:
-            from dataclasses import replace
-
             loose = compose.best_sentences(replace(q, proper=()), hits, self.vocab,
                                            expand=self.expansions)
-            missing = [n for n in q.proper if not compose._generic_name(n)]
+            missing = [n for n in q.proper if not generic_name(n)]
             if loose and loose[0][2] >= 0.75 and missing:
                 c.add(f"The snapshot says nothing about {', '.join(_plain(m) for m in missing)} "
                       "here. What it does say:")
@@ -467,27 +453,20 @@ class Engine:
             return compose.not_found(c, [], "it does not name them"), [], ""
         if not picked:
             return compose.not_found(c, self._nearest(q, matches),
-                                     self._why_not(q, matches, hits)), [], ""
-        chart = [h for h in hits[:2] if h.chunk.kind == "chart"]
-        if chart and q.money:
-            return compose.not_found(c, self._nearest(q, matches),
-                                     "its figures for this were in a chart that did not survive "
-                                     "the text extraction"), [], ""
+                                     self._why_not(q, matches)), [], ""
         kind = compose.prose(c, q, picked)
         return kind, [], picked[0][1].section
 
     # ------------------------------------------------------------------ not found
 
     def _nearest(self, q: Question, matches: list[Match] | None = None) -> list[dict]:
-        from dataclasses import replace
-
         if matches is None:  # nearest by topic words alone: units and names do not filter
             matches = self.matcher.rank(replace(q, money=False, share=False, proper=(),
                                                 years=(), types=frozenset()), 5)
         rows = [m.row for m in matches if m.score >= NEAREST_MIN and m.label_hit][:3]
         return rows
 
-    def _why_not(self, q: Question, matches: list[Match], hits=None) -> str:
+    def _why_not(self, q: Question, matches: list[Match]) -> str:
         top = matches[0] if matches else None
         if top and top.uncovered:
             names = [_plain(u) for u in top.uncovered if not u.isdigit()]
@@ -495,15 +474,15 @@ class Engine:
                 return "it has no figure for " + ", ".join(names)
             return "it has no figure for that year"
         # A chart explains the gap only when the question is about what the chart showed:
-        # a retrieved chart whose title shares a telling word (one few chunks use) with it.
-        charts = [ch for ch in self.chunks if ch.kind == "chart"]
-        for ch in charts:
-            if ch.kind == "chart":
-                title = ch.quote.split("\n")[0].split(" - ")[-1]
-                caption = {stem(w) for w in re.findall(r"[a-z]+", title.lower())}
-                if any(k in caption and self._rare(k) for k in q.key):
-                    return (f"its figures for this were in a chart (“{_plain(title)}”) that did "
-                            "not survive the text extraction")
+        # a chart whose title shares a telling word (one few chunks use) with it.
+        for ch in self.chunks:
+            if ch.kind != "chart":
+                continue
+            title = ch.quote.split("\n")[0].split(" - ")[-1]
+            caption = {stem(w) for w in re.findall(r"[a-z]+", title.lower())}
+            if any(k in caption and self._rare(k) for k in q.key):
+                return (f"its figures for this were in a chart (“{_plain(title)}”) that did "
+                        "not survive the text extraction")
         return ""
 
     # ------------------------------------------------------------------ finishing
@@ -542,7 +521,7 @@ def _names_beyond(sentence: str, q: Question) -> bool:
     """Does ``sentence`` name something (a capitalised name) the question did not?"""
     asked = " ".join(q.proper).lower()
     names = re.findall(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|of|and))*", sentence)
-    return any(n.lower() not in asked and not compose._generic_name(n) for n in names)
+    return any(n.lower() not in asked and not generic_name(n) for n in names)
 
 
 def _plain(text: str) -> str:
@@ -552,8 +531,6 @@ def _plain(text: str) -> str:
 
 def _fill_slots(part: Question, whole: Question) -> Question:
     """A segment borrows the entity slots it lacks from the whole question."""
-    from dataclasses import replace
-
     types = part.types or (whole.types if len(whole.types) == 1 or not part.types else part.types)
     named = re.findall(r"\b(capex|jobs?|projects?)\b", whole.text.lower())
     head_only = len(whole.measures) == 1 and len({m.rstrip("s") for m in named}) > 1
@@ -572,8 +549,6 @@ def _fill_slots(part: Question, whole: Question) -> Question:
 
 def _merge(q: Question, q2: Question) -> Question:
     """The follow-up's own intents and names on the words borrowed from the last turn."""
-    from dataclasses import replace
-
     return replace(q2, verify=q.verify, derived=q.derived, provenance=q.provenance,
                    numbers=q.numbers, down=q.down, up=q.up, listing=q.listing, proper=q.proper,
                    years=q.years, share=q.share, money=q.money, count=q.count,
@@ -581,7 +556,6 @@ def _merge(q: Question, q2: Question) -> Question:
 
 
 def _carry_intents(q: Question, q2: Question) -> Question:
-    from dataclasses import replace
 
     return replace(q2, verify=q.verify, derived=q.derived, provenance=q.provenance,
                    numbers=q.numbers, down=q.down, up=q.up, text=q.text, followup=q.followup)

@@ -16,7 +16,7 @@ from chatbot.metrics import SECTION_SLUGS, slug
 from chatbot.records import Chunk
 
 #: Bump when chunk boundaries or texts change: the index manifest records it.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 #: Words per chunk before prose is split (MiniLM cuts at 256 word pieces ≈ 180 words).
 MAX_WORDS = 110
 CHART_NOTE = "chart not included in the text extraction; its values are not available"
@@ -129,8 +129,10 @@ def chunk_snapshot(snap: Snapshot, metric_ids: dict[int, list[str]] | None = Non
         if kind == "list":
             counters[sec + "l"] = counters.get(sec + "l", 0) + 1
             lead = f"{heading} " if heading and b.section not in ECOSYSTEMS else ""
+            bullet = re.match(r"[-*•]\s+", b.text)  # the bullet is layout, not the item's words
+            start = b.start + (bullet.end() if bullet else 0)
             add(f"{sec}-item{counters[sec + 'l']}",
-                f"{b.section}. {lead}{clean(strip_markers(b.text))}", b.start, b.end,
+                f"{b.section}. {lead}{clean(strip_markers(raw[start:b.end]))}", start, b.end,
                 b.section, "list")
             continue
         heading = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 
+from chatbot.question import generic_name
 from chatbot.records import Citation, Hit
 from chatbot.retrieve import stem
 
@@ -196,6 +197,11 @@ def derived(c: Composer, q, a: dict, b: dict) -> str | None:
         word = "higher" if a["value"] >= b["value"] else "lower"
         c.add(f"{lead}{a['label']} (**{da}**) is {word} than {b['label']} (**{db}**) "
               f"by **{res}**{unit} [{na}][{nb}].")
+    return _working(c, calc)
+
+
+def _working(c: Composer, calc: str) -> str:
+    """Record a labelled calculation and show its working under the answer."""
     c.calculations.append(calc)
     c.add(f"Calculation: {calc}")
     return "derived"
@@ -211,9 +217,7 @@ def per_unit(c: Composer, money: dict, count: dict) -> str:
     calc = f"{money['display']} ÷ {count['display']} = {res}"
     c.add(f"On average **{res}** each: {money['label']} (**{money['display']}**) across "
           f"{count['display']} ({count['label']}) [{n}][{m}].")
-    c.calculations.append(calc)
-    c.add(f"Calculation: {calc}")
-    return "derived"
+    return _working(c, calc)
 
 
 def complement(c: Composer, part: dict, whole: dict) -> str:
@@ -223,9 +227,7 @@ def complement(c: Composer, part: dict, whole: dict) -> str:
     calc = f"{whole['display']} − {part['display']} = {res}"
     c.add(f"**{res}** did not: the snapshot gives {part['display']} of {whole['display']} "
           f"({part['label']}) [{n}][{m}].")
-    c.calculations.append(calc)
-    c.add(f"Calculation: {calc}")
-    return "derived"
+    return _working(c, calc)
 
 
 def national(c: Composer, row: dict, nat: dict, gap: dict | None) -> str:
@@ -243,9 +245,7 @@ def national(c: Composer, row: dict, nat: dict, gap: dict | None) -> str:
         c.cite_row(gap)
     c.add(line + f" [{n}][{m}].")
     calc = f"{hi} − {lo} = {res}"
-    c.calculations.append(calc)
-    c.add(f"Calculation: {calc}")
-    return "derived"
+    return _working(c, calc)
 
 
 # ---------------------------------------------------------------------------- checks
@@ -358,7 +358,7 @@ def best_sentences(q, hits: list[Hit], vocab=None, every: bool = False,
     weights = {k: (1.0 + (1.0 if len(k) > 5 else 0.0)) if (known is None or k in known) else 1.5
                for k in key}
     total = sum(weights.values())
-    names = [n.lower() for n in q.proper if not _generic_name(n)] + list(q.years)
+    names = [n.lower() for n in q.proper if not generic_name(n)] + list(q.years)
     found: list[tuple[str, object, float, int]] = []
     for rank, h in enumerate(hits):
         ch = h.chunk
@@ -392,16 +392,6 @@ def best_sentences(q, hits: list[Hit], vocab=None, every: bool = False,
         if len(out) >= (2 * MAX_SENTENCES if every else MAX_SENTENCES):
             break
     return out
-
-
-_GENERIC_NAMES = frozenset("midlands midland uk england britain cluster snapshot data driven "
-                           "healthcare innovation what how is the are which who where when why "
-                           "does did can tell give please and or i in of it was were has have "
-                           "do list name".split())
-
-
-def _generic_name(name: str) -> bool:
-    return all(w in _GENERIC_NAMES for w in name.lower().split())
 
 
 def prose(c: Composer, q, picked) -> str:

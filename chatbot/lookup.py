@@ -13,16 +13,10 @@ import math
 import re
 from dataclasses import dataclass
 
-from chatbot.question import Question, measure_words, type_words
+from chatbot.question import Question, generic_name, measure_words, type_words
 from chatbot.retrieve import STOPWORDS, stem
 
 MIN_SCORE = 2.2
-#: Names that do not narrow a question (every figure is about them).
-GENERIC_NAMES = frozenset(
-    "midlands midland uk england britain midlands engine data driven healthcare innovation "
-    "cluster snapshot what how is the are which who where when why does did can tell give "
-    "please and or i in of is it true was were has have do fdi ddi".split()
-)
 
 
 def _in_range(year: str, period: str) -> bool:
@@ -194,7 +188,7 @@ class MetricMatcher:
                 uncovered.append(y)
         for name in q.proper + q.narrow:
             low = name.lower()
-            if low in GENERIC_NAMES or all(w in GENERIC_NAMES for w in low.split()):
+            if generic_name(name):
                 continue
             if not re.search(rf"\b{re.escape(low.rstrip('s'))}", full):
                 uncovered.append(name)

@@ -28,6 +28,19 @@ GENERIC = frozenset(
     "won couldn shouldn someone somebody person people working sector sectors industry field "
     "space really wildly across".split()
 )
+#: Words that do not narrow a question when capitalised: every figure is about them.
+GENERIC_NAMES = frozenset(
+    "midlands midland uk england britain engine data driven healthcare innovation cluster "
+    "snapshot what how is the are which who where when why does did can tell give please and or "
+    "i in of it true was were has have do list name fdi ddi".split()
+)
+
+
+def generic_name(name: str) -> bool:
+    """Is ``name`` made only of words every figure is about ("Midlands", "UK", "Cluster")?"""
+    return all(w in GENERIC_NAMES for w in name.lower().split())
+
+
 #: Words that say what to do with figures (compare, check, source), not which figures.
 INTENT_WORDS = frozenset(
     "difference differ differs compare compared comparison versus ratio times sum combined "
