@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -138,22 +139,29 @@ def chat(ctx: click.Context) -> None:
 
 
 @cli.command(name="eval")
-@click.argument("file", required=False, default=None)
-@click.option("--report", "report_dir", default=None, help="Folder for report.json and report.md.")
-@click.option("--min-accuracy", type=float, default=None, help="Exit 1 below this accuracy.")
-@click.option("--baseline", is_flag=True, help="Also score a plain LangChain dense pipeline.")
+@click.argument("file", required=False, default=None, type=click.Path(dir_okay=False))
+@click.option("--report", "report_dir", default=None, type=click.Path(file_okay=False),
+              help="Folder for report.json and report.md (default: eval/ for the registered "
+                   "sets; none for a FILE).")
+@click.option("--sealed", is_flag=True, help="Also score the sealed sets (aggregates only; the "
+              "run is logged in eval/sealed/runs.jsonl).")
+@click.option("--note", default="", help="A note logged with a sealed run.")
+@click.option("--no-baseline", is_flag=True, help="Skip the plain LangChain baseline.")
+@click.option("--no-edits", is_flag=True, help="Skip the meaning-preserving edit suite.")
+@click.option("--min-strict", type=float, default=None, help="A FILE's gate: exit 1 below this "
+              "strict accuracy (registered sets carry their own gates).")
 @click.pass_context
-def eval_cmd(ctx: click.Context, file: str | None, report_dir: str | None,
-             min_accuracy: float | None, baseline: bool) -> None:
-    """Score the answer engine on an eval set (default eval/questions.jsonl)."""
+def eval_cmd(ctx: click.Context, file: str | None, report_dir: str | None, sealed: bool,
+             note: str, no_baseline: bool, no_edits: bool, min_strict: float | None) -> None:
+    """Score the engine on the registered eval sets (eval/sets.json) or on FILE: strict and
+    lenient accuracy, baselines, refusals, meaning-preserving edits."""
     from chatbot import evaluate
-    from chatbot.settings import ROOT
 
-    path = file or str(ROOT / "eval" / "questions.jsonl")
-    code = evaluate.run(path, report_dir or str(ROOT / "eval"),
-                        0.0 if min_accuracy is None else min_accuracy, baseline, _settings(ctx),
-                        out=click.echo)
-    ctx.exit(code)
+    options = evaluate.Options(
+        file=Path(file) if file else None, report_dir=Path(report_dir) if report_dir else None,
+        sealed=sealed, note=note, baselines=not no_baseline, edits=not no_edits,
+        min_strict=min_strict)
+    ctx.exit(evaluate.run(options, _settings(ctx), out=click.echo))
 
 
 @cli.command(name="search-eval")

@@ -81,6 +81,7 @@ class Answer:
     notices: list[str] = field(default_factory=list)  # e.g. "question cut at 2,000 characters"
     retrieved: list[str] = field(default_factory=list)  # chunk ids, best first (for eval)
     dropped: list[str] = field(default_factory=list)  # sentences the grounding check removed
+    suggestions: list[str] = field(default_factory=list)  # follow-up questions it can answer
 
     def to_dict(self) -> dict:
         return asdict(self)
