@@ -7,7 +7,9 @@ Many Streamlit sessions (threads) and several server processes may write at once
 store opens a short-lived connection per call, uses WAL journaling (readers never block the
 writer), waits on a locked file instead of failing (``busy_timeout``) and commits each
 record in its own ``BEGIN IMMEDIATE`` transaction: a writer killed mid-way loses at most the
-record it was writing. Every failure surfaces as ``FeedbackError``.
+record it was writing. Every failure surfaces as ``FeedbackError``. Every text field is bounded
+and cleaned before it is stored (``inputs.clean_comment`` for the comment, ``clean_field`` for
+the rest), so a 10 MB comment or a lone surrogate cannot fill the disk or fail the write.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from chatbot.errors import FeedbackError
+from chatbot.inputs import clean_comment, clean_field
 
 #: How long a writer waits for another writer's lock before giving up (milliseconds).
 BUSY_TIMEOUT_MS = 30_000
@@ -133,16 +136,16 @@ class FeedbackStore:
             self._ready = True
 
     def _error(self, what: str, exc: Exception) -> FeedbackError:
-        return FeedbackError(
-            f"could not {what} the feedback store {self.path} ({exc}); check that the folder is "
-            "writable or point CHATBOT_FEEDBACK_DB at another file"
-        )
+        fix = ("free some space on its disk" if "full" in str(exc).lower() or
+               getattr(exc, "errno", None) == 28 else "check that the folder is writable")
+        return FeedbackError(f"could not {what} the feedback store {self.path} ({exc}); {fix} or "
+                             "point CHATBOT_FEEDBACK_DB at another file")
 
     def add(self, record: FeedbackRecord) -> int:
         """Append one record in its own transaction; returns its row id."""
         if record.rating not in (None, 0, 1):
             raise FeedbackError(f"rating must be 0, 1 or empty, not {record.rating!r}")
-        values = tuple(getattr(record, c) for c in _COLUMNS)
+        values = tuple(_stored(c, getattr(record, c)) for c in _COLUMNS)
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")  # take the write lock now, waiting up to busy_timeout
             try:
@@ -168,3 +171,12 @@ class FeedbackStore:
         """How many records the file holds."""
         with self._connect() as con:
             return int(con.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+
+def _stored(column: str, value):
+    """A record's value as stored: text bounded and free of lone surrogates."""
+    if column == "rating":
+        return value
+    if column == "comment":
+        return clean_comment(value)[0]
+    return clean_field(value)

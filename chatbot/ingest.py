@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatbot.errors import CorpusError
+from chatbot.inputs import read_corpus_bytes
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_TO_INT = {c: i for i, c in enumerate(SUPERSCRIPTS)}
@@ -150,14 +151,7 @@ class Snapshot:
 
 def read_corpus(path: Path) -> str:
     """Read a snapshot file, turning every failure into a ``CorpusError`` that names it."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError as exc:
-        raise CorpusError(
-            f"{path}: corpus file not found (restore it from git or set CHATBOT_CORPUS)"
-        ) from exc
-    except OSError as exc:
-        raise CorpusError(f"{path}: cannot read corpus file ({exc.strerror})") from exc
+    data = read_corpus_bytes(path)
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise CorpusError(f"{path}:{line}: binary data (NUL byte) in the corpus; expected UTF-8 text")

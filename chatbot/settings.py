@@ -11,12 +11,14 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from chatbot.errors import ConfigError
+from chatbot.inputs import MAX_QUESTION_CHARS, MAX_SEARCH_K
+
+__all__ = ["CHROMA_TIMEOUT", "DEFAULT_CORPUS", "MAX_QUESTION_CHARS", "ROOT", "Settings", "describe"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT / "corpus" / "midlands-engine-ddhi-cluster-snapshot-2023.txt"
-
-#: Longest question the engine reads; longer input is cut here with a notice.
-MAX_QUESTION_CHARS = 2000
+#: Seconds to wait for the vector index by default (see ``Settings.chroma_timeout``).
+CHROMA_TIMEOUT = 3.0
 
 
 def _help(text: str, env: str | None = None) -> dict:
@@ -48,6 +50,12 @@ class Settings:
         metadata=_help("Use a Chroma server (http://HOST:PORT) instead of the embedded store.",
                        "CHATBOT_CHROMA_URL"),
     )
+    chroma_timeout: float = field(
+        default=CHROMA_TIMEOUT,
+        metadata=_help("Seconds to wait for the vector index (a Chroma server's reply, or an index "
+                       "file locked by another process); after that, answers come from the "
+                       "metrics table and keyword search, with a notice.", "CHATBOT_CHROMA_TIMEOUT"),
+    )
     collection: str = field(
         default="snapshot_chunks",
         metadata=_help("Chroma collection name.", "CHATBOT_COLLECTION"),
@@ -76,8 +84,11 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        if self.top_k < 1 or self.top_k > 50:
-            raise ConfigError(f"top_k must be between 1 and 50, not {self.top_k}")
+        if self.top_k < 1 or self.top_k > MAX_SEARCH_K:
+            raise ConfigError(f"top_k must be between 1 and {MAX_SEARCH_K}, not {self.top_k}")
+        if not 0 < self.chroma_timeout <= 600:
+            raise ConfigError(f"CHATBOT_CHROMA_TIMEOUT must be a number of seconds from 0 to 600, "
+                              f"not {self.chroma_timeout!r}")
         if self.max_question_chars < 10:
             raise ConfigError("max_question_chars must be at least 10")
         if self.chroma_url is not None and not self.chroma_url.startswith(("http://", "https://")):
@@ -104,6 +115,11 @@ class Settings:
                     values[f.name] = int(raw)
                 except ValueError as exc:
                     raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+            elif f.name == "chroma_timeout":
+                try:
+                    values[f.name] = float(raw)
+                except ValueError as exc:
+                    raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from exc
             elif f.name == "dense":
                 values[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")
             else:
