@@ -6,17 +6,26 @@ Exact tokens of the question that people type to pin a figure — numbers and ye
 a boost to chunks that contain them, worth less the more chunks share the term ("UK"). BM25
 reads hyphenated compounds both ways and a few interchangeable words ("firms", "businesses")
 as one. This module ranks; it does not write answers.
+
+With ``fallback=True`` a hybrid search whose dense half fails (a Chroma server down or too slow,
+an index that cannot be opened) returns the BM25 ranking and leaves a reader-facing notice,
+collected per thread with ``take_notices()``; the details go to the log. Every cache here is
+bounded (``QUERY_CACHE_SIZE``, ``BOOST_CACHE_SIZE``).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
+from chatbot.errors import IndexStoreError
 from chatbot.records import Chunk, Hit
+
+log = logging.getLogger("chatbot.retrieve")
 
 #: Reciprocal-rank fusion: a chunk at rank r in a list gets weight / (RRF_K + r).
 RRF_K = 60
@@ -26,6 +35,12 @@ BM25_WEIGHT = 1.0
 #: first-place vote (terms found in many chunks count for less: see ``boost_weight``).
 BOOST = 0.5
 DENSE_FETCH = 20
+#: Query vectors kept per process (LRU) and exact-term weights kept before starting afresh.
+QUERY_CACHE_SIZE = 512
+BOOST_CACHE_SIZE = 4096
+#: What a reader is told when keyword search stood in for the semantic index.
+KEYWORD_ONLY_NOTICE = ("The semantic search index is not available right now, so this answer "
+                       "was found by keyword search only.")
 STOPWORDS = frozenset(
     "a an and are as at be been by can could did do does for from had has have how i if in "
     "into is it its me much many my no not of on or our so such than that the their them "
@@ -140,7 +155,8 @@ class BM25Index:
 class DenseSearcher:
     """Query embedder + vector store, with a per-process LRU cache of query vectors."""
 
-    def __init__(self, embed: Callable[[list[str]], list[list[float]]], store, cache_size: int = 512):
+    def __init__(self, embed: Callable[[list[str]], list[list[float]]], store,
+                 cache_size: int = QUERY_CACHE_SIZE):
         self.embed = embed
         self.store = store
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
@@ -172,7 +188,11 @@ class Retriever:
     """Hybrid retrieval. ``dense`` may be a callable returning a ``DenseSearcher`` (lazy)."""
 
     def __init__(self, chunks: Sequence[Chunk],
-                 dense: DenseSearcher | Callable[[], DenseSearcher | None] | None = None):
+                 dense: DenseSearcher | Callable[[], DenseSearcher | None] | None = None,
+                 fallback: bool = False):
+        self.fallback = fallback
+        self._local = threading.local()  # notices of this thread's searches
+        self._failing = False  # log a failure once, not at every question
         self.chunks = list(chunks)
         self.by_id = {c.chunk_id: c for c in self.chunks}
         self.pos = {c.chunk_id: i for i, c in enumerate(self.chunks)}
@@ -193,7 +213,7 @@ class Retriever:
         chunks contain it ("UK" is in a third of them), 0 for a term in every chunk."""
         with self._lock:
             if term not in self._weights:
-                if len(self._weights) >= 4096:  # user terms are unbounded; this is cheap to redo
+                if len(self._weights) >= BOOST_CACHE_SIZE:  # user terms are unbounded; cheap to redo
                     self._weights.clear()
                 n = len(self.chunks)
                 df = sum(1 for c in self.chunks if _contains(c.text, term))
@@ -205,6 +225,8 @@ class Retriever:
         """Top ``k`` chunks. ``mode``: hybrid | dense | bm25."""
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"unknown search mode {mode!r} (hybrid, dense or bm25)")
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
         n = max(DENSE_FETCH, k * 4)
         votes: dict[int, float] = {}
         dense_rank: dict[int, int] = {}
@@ -214,14 +236,12 @@ class Retriever:
                 bm25_rank[i] = r
                 votes[i] = votes.get(i, 0.0) + BM25_WEIGHT / (RRF_K + r)
         if mode in ("hybrid", "dense"):
-            searcher = self.dense
-            if searcher is not None:
-                for r, (cid, _d) in enumerate(searcher.rank(question, n), 1):
-                    i = self.pos.get(cid)
-                    if i is None:
-                        continue
-                    dense_rank[i] = r
-                    votes[i] = votes.get(i, 0.0) + DENSE_WEIGHT / (RRF_K + r)
+            for r, (cid, _d) in enumerate(self._dense_ranking(question, n, mode), 1):
+                i = self.pos.get(cid)
+                if i is None:
+                    continue
+                dense_rank[i] = r
+                votes[i] = votes.get(i, 0.0) + DENSE_WEIGHT / (RRF_K + r)
         if mode == "hybrid":
             for term in exact_terms(question):
                 weight = self.boost_weight(term) * BOOST / (RRF_K + 1)
@@ -234,6 +254,36 @@ class Retriever:
             ranked = [i for i in ranked if self.chunks[i].kind in kinds]
         return [Hit(self.chunks[i], round(votes[i], 6), r, dense_rank.get(i), bm25_rank.get(i))
                 for r, i in enumerate(ranked[:k], 1)]
+
+
+    def _dense_ranking(self, question: str, n: int, mode: str) -> list[tuple[str, float]]:
+        """The dense ranking; with ``fallback``, a hybrid search survives a failed index."""
+        try:
+            searcher = self.dense
+            ranked = searcher.rank(question, n) if searcher is not None else []
+        except IndexStoreError as exc:
+            if mode == "dense" or not self.fallback:
+                raise
+            if not self._failing:
+                log.warning("keyword search only until the vector index is back: %s", exc)
+            self._failing = True
+            self._notices().append(KEYWORD_ONLY_NOTICE)
+            return []
+        if self._failing:
+            log.warning("the vector index is back")
+            self._failing = False
+        return ranked
+
+    def _notices(self) -> list[str]:
+        if not hasattr(self._local, "notices"):
+            self._local.notices = []
+        return self._local.notices
+
+    def take_notices(self) -> list[str]:
+        """The notices this thread's searches left since the last call (each once)."""
+        notices = list(dict.fromkeys(self._notices()))
+        self._local.notices = []
+        return notices
 
 
 def _contains(text: str, term: str) -> bool:

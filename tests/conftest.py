@@ -77,3 +77,84 @@ def ask(bot):
         return ans
 
     return _ask
+
+
+class ChromaServer:
+    """``chroma run`` on a folder and port: start, stop, wipe, start again."""
+
+    def __init__(self, path: Path, port: int):
+        self.path, self.port, self.proc = path, port, None
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start(self, timeout: float = 60) -> None:
+        import subprocess
+        import sys
+        import time
+        import urllib.request
+
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(self.path),
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=os.environ | {"ANONYMIZED_TELEMETRY": "False"})
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            assert self.proc.poll() is None, "chroma run exited"
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"chroma run did not answer on {self.url}")
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(20)
+        self.proc = None
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A running ``chroma run`` server on a private folder (stopped after the test)."""
+    srv = ChromaServer(tmp_path / "chroma-server", free_port())
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def private_settings(root: Path, **changes) -> Settings:
+    """Settings on a private copy of the corpus, with the repo's warm embedding cache."""
+    (root / "corpus").mkdir(parents=True)
+    (root / "indexes").mkdir()
+    shutil.copy(CORPUS, root / "corpus" / CORPUS.name)
+    cache = ROOT / "indexes" / "embedding-cache.json"
+    if cache.exists():
+        shutil.copy(cache, root / "indexes" / cache.name)
+    return Settings(corpus_paths=(root / "corpus" / CORPUS.name,),
+                    metrics_path=root / "corpus" / "metrics.csv",
+                    overrides_path=ROOT / "corpus" / "metric_overrides.csv",
+                    index_dir=root / "indexes", feedback_db=root / "feedback.sqlite3", **changes)
+
+
+def env_of(s: Settings, **extra: str) -> dict[str, str]:
+    """The environment variables that give ``Settings.from_env()`` the settings ``s``."""
+    return {"CHATBOT_CORPUS": os.pathsep.join(str(p) for p in s.corpus_paths),
+            "CHATBOT_METRICS": str(s.metrics_path), "CHATBOT_INDEX_DIR": str(s.index_dir),
+            "CHATBOT_CHROMA_URL": s.chroma_url or "", "CHATBOT_DENSE": "1" if s.dense else "0",
+            "CHATBOT_CHROMA_TIMEOUT": str(s.chroma_timeout), "CHATBOT_LLM": "",
+            "CHATBOT_FEEDBACK_DB": str(s.feedback_db), **extra}
