@@ -4,6 +4,8 @@ In: questions typed or clicked by a reader. Out: answers from
 ``Chatbot().conversation().ask()`` rendered with their source cards. Only ``st.*`` calls live
 here: data shaping is in ``chatbot.export``, storage in ``chatbot.feedback``, answers in the
 engine. Corpus and user text are always rendered escaped (never ``unsafe_allow_html``).
+Readers see errors in plain words (``ChatbotError.for_readers``): never a file path, errno text
+or server address; those go to the server log.
 
 Run: ``streamlit run chatbot/app.py`` (or ``make run``).
 """
@@ -17,11 +19,12 @@ from pathlib import Path
 import altair as alt
 import streamlit as st
 
-from chatbot import export
+from chatbot import about, export
 from chatbot.engine import Chatbot
 from chatbot.errors import ChatbotError
 from chatbot.export import escape_markdown as esc
 from chatbot.feedback import FeedbackRecord, FeedbackStore
+from chatbot.inputs import MAX_COMMENT_CHARS, MAX_FILTER_CHARS, MAX_TYPED_CHARS, clean_comment
 from chatbot.settings import Settings
 
 log = logging.getLogger("chatbot.app")
@@ -38,11 +41,13 @@ INVESTMENT_COLOURS = ["#90cdf4", "#2b6cb0"]
 #: Shown instead of a traceback when something unexpected fails.
 GENERIC_ERROR = ("Something went wrong while answering. Try rephrasing the question, or start a "
                  "new conversation.")
-LOAD_ERROR = "The snapshot could not be loaded: {}"
 APP_ERROR = "Something went wrong showing this page. Reload it; the details are in the server log."
+#: Engines kept per process (one per distinct settings; every session shares it).
+MAX_ENGINES = 2
 
 
-@st.cache_resource(show_spinner="Loading the snapshot and its index (first visit only)…")
+@st.cache_resource(show_spinner="Loading the snapshot and its index (first visit only)…",
+                   max_entries=MAX_ENGINES)
 def load_bot(engine_key: str, _settings: Settings) -> Chatbot:
     """One engine per process, shared by every session; ``engine_key`` names its settings."""
     return Chatbot(_settings)
@@ -55,7 +60,8 @@ def _ask(question: str) -> dict:
         answer = st.session_state.conversation.ask(question)
         msg.update(content=answer.text, answer=answer)
     except ChatbotError as exc:
-        msg.update(content="", error=str(exc))
+        log.error("answering failed: %s", exc)
+        msg.update(content="", error=exc.for_readers)
     except Exception:
         log.exception("answering %r failed", question)
         msg.update(content="", error=GENERIC_ERROR)
@@ -83,17 +89,20 @@ def _show_feedback(msg: dict, question: str, store: FeedbackStore) -> None:
     rating = st.feedback("thumbs", key=f"rating-{msg['id']}")
     if rating is None:
         return
-    comment = st.text_input("Comment (optional, press Enter to send)", key=f"comment-{msg['id']}",
-                            placeholder="What was right or wrong with this answer?")
+    typed = st.text_input("Comment (optional, press Enter to send)", key=f"comment-{msg['id']}",
+                          placeholder="What was right or wrong with this answer?",
+                          max_chars=MAX_COMMENT_CHARS)
+    comment, notices = clean_comment(typed)
     if msg.get("feedback") == (rating, comment):
         return  # already saved
     try:
-        store.add(FeedbackRecord.for_answer(question, msg["answer"], rating, comment.strip(),
+        store.add(FeedbackRecord.for_answer(question, msg["answer"], rating, comment,
                                             st.session_state.session_id, msg["id"]))
         msg["feedback"] = (rating, comment)
-        st.caption("Thanks: feedback saved.")
+        st.caption(" ".join(["Thanks: feedback saved.", *notices]))
     except ChatbotError as exc:
-        st.error(str(exc))
+        log.error("saving feedback failed: %s", exc)
+        st.error(exc.for_readers)
 
 
 def _show_answer(msg: dict, question: str, store: FeedbackStore) -> None:
@@ -123,7 +132,7 @@ def chat_tab(store: FeedbackStore) -> None:
     state = st.session_state
     area = st.container()
     typed = st.chat_input("Ask about the snapshot, e.g. What is the average salary?",
-                          max_chars=4000)
+                          max_chars=MAX_TYPED_CHARS)
     with area:
         question = ""
         for msg in state.messages:
@@ -199,11 +208,11 @@ def explorer_tab(table) -> None:
     sources = c2.multiselect("Data source", opts["source"], key="filter-source")
     units = c3.multiselect("Unit", opts["unit"], key="filter-unit")
     text = c4.text_input("Search labels and quotes", key="filter-text",
-                         placeholder="salary, FDI, Wavteq…")
+                         placeholder="salary, FDI, Wavteq…", max_chars=MAX_FILTER_CHARS)
     rows = export.filter_metrics(table, sections, sources, units, text)
     st.caption(f"{len(rows)} of {len(table)} figures")
     st.dataframe(export.explorer_view(rows), hide_index=True, width="stretch")
-    st.download_button("Download these figures (CSV)", rows.to_csv(index=False),
+    st.download_button("Download these figures (CSV)", export.table_csv(rows),
                        file_name="snapshot-metrics.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:")
     st.subheader("The Midlands' share of UK totals")
@@ -218,19 +227,19 @@ def explorer_tab(table) -> None:
 def about_tab(bot: Chatbot) -> None:
     """Title, publisher, data date, coverage, sources and the snapshot's own caveats."""
     corpus = bot.corpus
-    about = export.about_snapshot(corpus.table, corpus.chunks, corpus.snapshots,
-                                  export.read_origin(bot.settings.corpus_paths))
+    facts = about.about_snapshot(corpus.table, corpus.chunks, corpus.snapshots,
+                                 about.read_origin(bot.settings.corpus_paths))
     st.markdown("\n".join([
-        f"- **Title:** {esc('; '.join(about.titles))}",
-        f"- **Publisher:** {esc(about.publisher)}",
-        f"- **Data as of:** {esc(about.data_as_of)}",
-        f"- **Coverage:** {esc(about.coverage)}",
-        f"- **Figures in the table:** {about.figures}",
+        f"- **Title:** {esc('; '.join(facts.titles))}",
+        f"- **Publisher:** {esc(facts.publisher)}",
+        f"- **Data as of:** {esc(facts.data_as_of)}",
+        f"- **Coverage:** {esc(facts.coverage)}",
+        f"- **Figures in the table:** {facts.figures}",
     ]))
     st.markdown("**Data sources named in the snapshot**")
-    st.markdown("\n".join(f"- {esc(s)}" for s in about.sources) or "None named.")
+    st.markdown("\n".join(f"- {esc(s)}" for s in facts.sources) or "None named.")
     st.markdown("**Caveats, in the snapshot's own words**")
-    for section, quote in about.caveats:
+    for section, quote in facts.caveats:
         st.markdown("> " + esc(quote))
         st.caption(esc(section))
 
@@ -256,11 +265,12 @@ def main() -> None:
     try:
         bot = load_bot(engine_key, settings)
     except ChatbotError as exc:
-        st.error(LOAD_ERROR.format(exc))
+        log.error("loading the engine failed: %s", exc)
+        st.error(exc.for_readers)
         st.stop()
     except Exception:
         log.exception("loading the engine failed")
-        st.error(LOAD_ERROR.format("an unexpected error (details in the server log)"))
+        st.error(APP_ERROR)
         st.stop()
     state = st.session_state
     new = st.sidebar.button("New conversation", icon=":material/add:", width="stretch")
@@ -285,7 +295,8 @@ def main() -> None:
 try:
     main()
 except ChatbotError as exc:
-    st.error(str(exc))
+    log.error("the app failed: %s", exc)
+    st.error(exc.for_readers)
 except Exception:
     log.exception("the app failed")
     st.error(APP_ERROR)

