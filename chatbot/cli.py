@@ -1,19 +1,47 @@
 """The ``chatbot`` command line: a thin edge over the engine.
 
 ``chatbot build | metrics | search | ask | chat | eval``. Errors become ``Error: …`` and exit
-status 1 here and nowhere else. Heavy modules are imported inside commands so that
-``chatbot ask`` starts fast.
+status 1 here and nowhere else (also a file the OS refuses, a full disk, a terminal that
+cannot show a character); warnings the engine logs are printed once on stderr. Heavy modules
+are imported inside commands so that ``chatbot ask`` starts fast.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from chatbot.errors import ChatbotError
+from chatbot.inputs import MAX_SEARCH_K
+
+
+class _Stderr(logging.Handler):
+    """The engine's log records on the current stderr: info as is, warnings as ``Warning: …``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            msg = record.getMessage()
+            click.echo(msg if record.levelno < logging.WARNING else f"Warning: {msg}", err=True)
+        except Exception:  # noqa: BLE001 - logging must never break a command
+            self.handleError(record)
+
+
+_HANDLER = _Stderr()
+
+
+def _log_to_stderr(level: int) -> None:
+    """Show the ``chatbot`` loggers' records at ``level`` and above on stderr (one handler)."""
+    logger = logging.getLogger("chatbot")
+    if _HANDLER not in logger.handlers:
+        logger.addHandler(_HANDLER)
+    _HANDLER.setLevel(level)
+    if logger.level == logging.NOTSET or logger.level > level:
+        logger.setLevel(level)
 
 
 def _settings(ctx: click.Context):
@@ -29,8 +57,16 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ChatbotError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(1)
+            message = str(exc)
+        except OSError as exc:  # a file the OS refuses: say which and why, not a traceback
+            where = f" ({exc.filename})" if exc.filename else ""
+            message = f"{exc.strerror or exc}{where}"
+        except sqlite3.Error as exc:  # e.g. "database or disk is full"
+            message = f"a database could not be used ({exc}); free some space and try again"
+        except UnicodeError as exc:
+            message = f"text could not be encoded or decoded ({exc.reason})"
+        click.echo(f"Error: {message}", err=True)
+        ctx.exit(1)
 
 
 @click.group(cls=_Group)
@@ -39,14 +75,17 @@ def cli(ctx: click.Context) -> None:
     """Snapshot Q&A: ask the Midlands DDHI Cluster Snapshot 2023, with exact figures and sources."""
     from chatbot.settings import Settings
 
+    _log_to_stderr(logging.WARNING)
     ctx.obj = Settings.from_env()
 
 
 @cli.command()
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
 @click.option("--force", is_flag=True, help="Rebuild the index even when it is up to date.")
+@click.option("--accept-corpus", is_flag=True, help="Accept a corpus that lost sections or figures "
+              "since the last build (an intended cut, not a truncated file).")
 @click.pass_context
-def build(ctx: click.Context, quiet: bool, force: bool) -> None:
+def build(ctx: click.Context, quiet: bool, force: bool, accept_corpus: bool) -> None:
     """Parse the corpus, write corpus/metrics.csv and build the vector index."""
     from chatbot.engine import build as run_build
 
@@ -54,7 +93,9 @@ def build(ctx: click.Context, quiet: bool, force: bool) -> None:
         if not quiet:
             click.echo(msg, err=True)
 
-    summary = run_build(_settings(ctx), progress=progress, force=force)
+    if not quiet:
+        _log_to_stderr(logging.INFO)
+    summary = run_build(_settings(ctx), progress=progress, force=force, accept_corpus=accept_corpus)
     click.echo(summary)
 
 
@@ -85,7 +126,8 @@ def metrics(ctx: click.Context, section: str | None, fmt: str) -> None:
 
 @cli.command()
 @click.argument("question")
-@click.option("-k", "k", default=5, show_default=True, help="How many chunks to show.")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, MAX_SEARCH_K),
+              help="How many chunks to show.")
 @click.pass_context
 def search(ctx: click.Context, question: str, k: int) -> None:
     """Show the ranked chunks for QUESTION, with section, kind and score."""
@@ -96,6 +138,8 @@ def search(ctx: click.Context, question: str, k: int) -> None:
         c = hit.chunk
         click.echo(f"{hit.rank:>2}. {hit.score:.4f}  [{c.section} · {c.kind}] {c.chunk_id}")
         click.echo(f"    {c.quote[:160]}")
+    for note in bot.search_notices():
+        click.echo(f"Note: {note}", err=True)
 
 
 def _print_answer(ans, as_json: bool) -> None:
@@ -106,6 +150,8 @@ def _print_answer(ans, as_json: bool) -> None:
     for c in ans.citations:
         src = c.source or "no data source named"
         click.echo(f"  [{c.number}] {c.section} · {src} · \"{c.quote}\"")
+    for note in ans.notices:
+        click.echo(f"Note: {note}")
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
@@ -179,6 +225,10 @@ def search_eval(ctx: click.Context, file: str | None, k: int) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):  # a latin-1 terminal shows "?" rather than crashing
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
     cli(prog_name="chatbot")
 
 
