@@ -128,3 +128,19 @@ def test_writer_killed_mid_way_leaves_every_committed_record(tmp_path):
     assert questions == [f"killed-{i}" for i in range(len(questions))]
     store.add(FeedbackRecord(question="after", answer="a"))  # the file still takes writes
     assert store.count() == len(questions) + 1
+
+
+def test_lone_surrogates_and_huge_comments_are_stored_bounded(tmp_path):
+    """Issue 14: a lone surrogate in a record raised ``UnicodeEncodeError``; a 10 MB comment
+    was stored whole."""
+    from chatbot.inputs import MAX_COMMENT_CHARS, MAX_RECORD_CHARS
+
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store.add(FeedbackRecord(question="sal\ud800ary?", answer="£34,131 \udfff", citations="[]",
+                             rating=1, comment="wrong\ud83d figure", session_id="s\udc80"))
+    store.add(FeedbackRecord(question="q" * 5_000_000, answer="a", comment="c" * 10_000_000))
+    first, second = store.all()
+    assert (first.question, first.answer, first.comment, first.session_id) == (
+        "sal?ary?", "£34,131 ?", "wrong figure", "s?")
+    assert len(second.comment) == MAX_COMMENT_CHARS and len(second.question) == MAX_RECORD_CHARS
+    assert store.path.stat().st_size < 1_000_000
