@@ -96,7 +96,7 @@ class LangChainDense:
         from chromadb.config import Settings as ChromaSettings
         from langchain_chroma import Chroma
 
-        from chatbot.index import embeddings_for_langchain
+        from chatbot.embeddings import embeddings_for_langchain
 
         self._chunks = list(chunks)
         self._k = k

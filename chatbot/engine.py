@@ -146,6 +146,29 @@ def load_metrics(settings: Settings):
     return read_table(settings.metrics_path)
 
 
+#: The intent an eval category asks for (for the classifier's confusion table).
+INTENT_OF = {"figure": "lookup", "derived": "derive", "verify": "verify", "false_premise": "verify",
+             "provenance": "provenance", "list": "list", "filter": "filter", "prose": "explain",
+             "overview": "overview", "define": "define", "chat": "chat"}
+INTENT_MODEL = "intents.npz"
+
+
+def load_understanding(corpus: Corpus):
+    """The understanding data, with the corpus's words and English for typo correction."""
+    from chatbot.embeddings import english_words
+    from chatbot.text import words
+    from chatbot.understanding import Understanding
+
+    return Understanding((w for s in corpus.snapshots for w in words(s.raw)), english_words())
+
+
+def intent_model(settings: Settings, understanding):
+    """The intent classifier trained on the understanding data (saved beside the index)."""
+    from chatbot.classify import load_or_train
+
+    return load_or_train(understanding.intents, Path(settings.index_dir) / INTENT_MODEL)
+
+
 def build(settings: Settings, progress: Callable[[str], None] = print, force: bool = False,
           accept_corpus: bool = False) -> str:
     """``chatbot build``: corpus → metrics.csv → index. Returns a printable summary.
@@ -166,6 +189,8 @@ def build(settings: Settings, progress: Callable[[str], None] = print, force: bo
     progress(f"{'wrote' if written else 'unchanged'} {settings.metrics_path}")
     _store, what = ensure_index(settings, corpus.chunks, corpus.metrics_sha, progress, force=force,
                                 record=corpus_record(corpus))
+    model = intent_model(settings, load_understanding(corpus))
+    progress(f"intent model: {len(model.classes)} intents, {len(model.vocab)} features")
     kinds = Counter(c.kind for c in corpus.chunks)
     took = time.perf_counter() - t0
     by_kind = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
@@ -203,9 +228,10 @@ class Chatbot:
         from chatbot.retrieve import Retriever
 
         self.retriever = Retriever(self.corpus.chunks, dense=self._get_dense, fallback=True)
-        self.engine = Engine(self.corpus.table, self.retriever, self.corpus.chunks,
-                             chat_model=chat_model, settings=self.settings,
-                             documents=[s.title for s in self.corpus.snapshots])
+        understanding = load_understanding(self.corpus)
+        model = intent_model(self.settings, understanding)
+        self.engine = Engine(self.corpus, self.retriever, model=model, understanding=understanding,
+                             max_chars=self.settings.max_question_chars, chat_model=chat_model)
         if self.settings.dense:
             loader = threading.Thread(target=self._load_dense, name="chatbot-dense", daemon=True)
             with _loaders_lock:
@@ -278,10 +304,25 @@ class Chatbot:
 
     def conversation(self) -> BoundedConversation:
         """A fresh multi-turn conversation with its own state."""
-        from chatbot.conversation import Conversation
+        from chatbot.carry import Conversation
 
         return BoundedConversation(Conversation(self.engine), self.retriever,
                                    self.settings.max_question_chars)
+
+    def figures(self, metric_ids) -> list[dict]:
+        """The figures behind an answer (``answer.metric_ids``) as metrics-table rows, in order:
+        label, display (as written), value, unit, period, source, quote, section, … — what the
+        app draws a chart or a source card from."""
+        facts = self.engine.facts
+        return [facts.by_id[i].as_row() for i in metric_ids if i in facts.by_id]
+
+    def confusion(self, items) -> list[list[str]]:
+        """The intent classifier's confusion table on eval items whose category names an intent."""
+        from chatbot.classify import confusion
+
+        labelled = [(it.turns[-1], INTENT_OF[it.category]) for it in items
+                    if it.category in INTENT_OF and it.single_turn]
+        return confusion(self.engine.model, labelled, lambda t: self.engine.reader.read(t).op)
 
 
 class BoundedConversation:

@@ -203,10 +203,18 @@ def run(options: Options, settings: Settings, out: Callable[[str], None] = print
     return 1 if failed else 0
 
 
-def _confusion(bot, loaded) -> list[list[str]] | None:
-    """The intent classifier's confusion matrix, when the engine has one."""
+def _confusion(bot, loaded) -> dict[str, list[list[str]]] | None:
+    """The intent classifier's confusion matrices, when the engine has one: on the open sets
+    and on the sealed ones (counts only: no sealed question is shown)."""
     confusion = getattr(bot, "confusion", None)
-    return confusion([it for s, items in loaded if not s.sealed for it in items]) if confusion else None
+    if confusion is None:
+        return None
+    out = {}
+    for name, sealed in (("open sets", False), ("sealed sets", True)):
+        items = [it for s, items in loaded if s.sealed == sealed for it in items]
+        if items:
+            out[name] = confusion(items)
+    return out
 
 
 def _log_sealed(runs: list[SetRun], eval_dir: Path, meta: dict, note: str) -> list[dict]:

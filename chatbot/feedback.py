@@ -10,6 +10,9 @@ record in its own ``BEGIN IMMEDIATE`` transaction: a writer killed mid-way loses
 record it was writing. Every failure surfaces as ``FeedbackError``. Every text field is bounded
 and cleaned before it is stored (``inputs.clean_comment`` for the comment, ``clean_field`` for
 the rest), so a 10 MB comment or a lone surrogate cannot fill the disk or fail the write.
+
+The file handling (``SqliteFile``) is shared with ``history.ConversationStore``: conversations
+live in the same file, in their own tables.
 """
 
 from __future__ import annotations
@@ -82,8 +85,16 @@ class FeedbackRecord:
         return json.loads(self.citations)
 
 
-class FeedbackStore:
-    """Append-only feedback file: ``FeedbackStore(path).add(record) / .all() / .count()``."""
+class SqliteFile:
+    """One SQLite file shared by many sessions and processes: a short-lived connection per call,
+    WAL journaling, a busy timeout, and the subclass's tables created once per object.
+
+    ``FeedbackStore`` and ``history.ConversationStore`` both live in ``settings.feedback_db``.
+    """
+
+    #: Named in error messages ("the feedback store ...").
+    WHAT = "the feedback store"
+    ERROR: type[FeedbackError] = FeedbackError
 
     def __init__(self, path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = Path(path)
@@ -105,7 +116,7 @@ class FeedbackStore:
             if not self._ready:
                 self._initialise(con)
             # NORMAL is durable against a crashed or killed process in WAL mode; only a power
-            # cut can lose the last commits, which is acceptable for feedback.
+            # cut can lose the last commits, which is acceptable for feedback and history.
             con.execute("PRAGMA synchronous = NORMAL")
             yield con
         except sqlite3.Error as exc:
@@ -114,7 +125,7 @@ class FeedbackStore:
             con.close()
 
     def _initialise(self, con: sqlite3.Connection) -> None:
-        """Switch the file to WAL and create the table (once per store object).
+        """Switch the file to WAL and create the tables (once per store object).
 
         Changing the journal mode can report "locked" at once, without waiting, while another
         process is setting up the same file, so it is retried until the busy timeout.
@@ -127,7 +138,7 @@ class FeedbackStore:
                 try:
                     # WAL is a property of the file: every later connection inherits it.
                     con.execute("PRAGMA journal_mode = WAL")
-                    con.execute(_SCHEMA)
+                    self._create_tables(con)
                     break
                 except sqlite3.OperationalError as exc:
                     if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -135,31 +146,49 @@ class FeedbackStore:
                     time.sleep(0.05)
             self._ready = True
 
+    def _create_tables(self, con: sqlite3.Connection) -> None:
+        """``CREATE TABLE IF NOT EXISTS …`` for the subclass's tables (SQL text from module
+        constants only, never from a value)."""
+        raise NotImplementedError
+
     def _error(self, what: str, exc: Exception) -> FeedbackError:
         fix = ("free some space on its disk" if "full" in str(exc).lower() or
                getattr(exc, "errno", None) == 28 else "check that the folder is writable")
-        return FeedbackError(f"could not {what} the feedback store {self.path} ({exc}); {fix} or "
-                             "point CHATBOT_FEEDBACK_DB at another file")
+        return self.ERROR(f"could not {what} {self.WHAT} {self.path} ({exc}); {fix} or "
+                          "point CHATBOT_FEEDBACK_DB at another file")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (waiting up to the busy timeout)."""
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+
+
+class FeedbackStore(SqliteFile):
+    """Append-only feedback file: ``FeedbackStore(path).add(record) / .all() / .count()``."""
+
+    def _create_tables(self, con: sqlite3.Connection) -> None:
+        con.execute(_SCHEMA)
 
     def add(self, record: FeedbackRecord) -> int:
         """Append one record in its own transaction; returns its row id."""
         if record.rating not in (None, 0, 1):
             raise FeedbackError(f"rating must be 0, 1 or empty, not {record.rating!r}")
         values = tuple(_stored(c, getattr(record, c)) for c in _COLUMNS)
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")  # take the write lock now, waiting up to busy_timeout
-            try:
-                cur = con.execute(
-                    f"INSERT INTO feedback ({', '.join(_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(_COLUMNS))})",
-                    values,
-                )
-                con.execute("COMMIT")
-            except BaseException:
-                if con.in_transaction:
-                    con.execute("ROLLBACK")
-                raise
-            return int(cur.lastrowid)
+        with self._write() as con:
+            cur = con.execute(
+                f"INSERT INTO feedback ({', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_COLUMNS))})",
+                values,
+            )
+        return int(cur.lastrowid)
 
     def all(self) -> list[FeedbackRecord]:
         """Every record, oldest first."""

@@ -9,11 +9,11 @@ deterministic answer, unchanged. Off by default; no model weights are needed any
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 
 from chatbot.ground import check
 from chatbot.records import Answer
+from chatbot.text import citation_numbers
 
 log = logging.getLogger("chatbot.generate")
 
@@ -60,7 +60,7 @@ def rephrase(model, answer: Answer) -> Answer:
     except Exception as exc:  # any model failure falls back to the checked answer
         log.warning("chat model failed (%s); using the deterministic answer", exc)
         return answer
-    if not text or not re.search(r"\[\d+\]", text):
+    if not text or not citation_numbers(text):
         log.warning("chat model answer had no citation markers; using the deterministic answer")
         return answer
     lines = [ln for ln in text.splitlines() if ln.strip()]
@@ -68,7 +68,7 @@ def rephrase(model, answer: Answer) -> Answer:
     if dropped:
         log.warning("chat model answer failed the grounding check; using the deterministic answer")
         return replace(answer, dropped=answer.dropped + dropped)
-    markers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    markers = set(citation_numbers(text))
     if not markers <= {c.number for c in answer.citations}:
         return answer
     calc = [f"Calculation: {c}" for c in answer.calculations if c not in text]

@@ -14,30 +14,33 @@ import re
 from collections.abc import Sequence
 
 from chatbot.records import Citation
+from chatbot.text import citation_numbers, strip_citations, year_range_matches
 
 log = logging.getLogger("chatbot.ground")
 
+#: Digit strings as a line states them ("34,131", "1.2", "2017"), list numbering ("1. ") apart.
 _NUM_RE = re.compile(r"\d+(?:[.,]\d+)*")
-_MARKER_RE = re.compile(r"\[(\d+)\]")
-_LIST_NUM_RE = re.compile(r"^\s*(?:[-*]\s+)?\d+\.\s")
+_THOUSANDS_RE = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+_LIST_NUM_RE = re.compile(r"^\s*(?:[-*]\s+)?\d+\.\s", re.M)
 
 
 def numbers(text: str) -> set[str]:
     """Digit strings in ``text``, separators removed ("£34,131" → "34131", "2017-21" → "2017",
     "21", "2021"); citation markers and list numbering are not numbers."""
-    text = _MARKER_RE.sub(" ", text)
+    text = strip_citations(text)
     text = _LIST_NUM_RE.sub(" ", text)
     found: set[str] = set()
     for m in _NUM_RE.finditer(text):
         tok = m.group(0)
-        if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", tok):
+        if _THOUSANDS_RE.fullmatch(tok):
             tok = tok.replace(",", "")
         for part in tok.split(","):
             part = part.rstrip(".")
             if part:
                 found.add(_canon(part))
-    for a, b in re.findall(r"\b((?:19|20)\d{2})\s*[-–/]\s*(\d{2})\b", text):
-        found.add(a[:2] + b)  # 2017-21 also states 2021
+    for r in year_range_matches(text):
+        if r.abbreviated and (r.dashed or r.sep == "/"):
+            found.add(str(r.last))  # 2017-21 also states 2021
     return found
 
 
@@ -69,7 +72,7 @@ def check(lines: Sequence[str], citations: Sequence[Citation],
         if not found:
             kept.append(line)
             continue
-        refs = [by_number[int(n)] for n in _MARKER_RE.findall(line) if int(n) in by_number]
+        refs = [by_number[n] for n in citation_numbers(line) if n in by_number]
         allowed = supported_numbers(refs or citations, ()) | calc_numbers
         missing = found - allowed
         if missing:
@@ -81,9 +84,14 @@ def check(lines: Sequence[str], citations: Sequence[Citation],
     return kept, dropped
 
 
+#: Numbers a formula may use without a citation: they are arithmetic, not data.
+CONSTANTS = frozenset({"1", "100"})
+
+
 def _calculations_ok(calculations: Sequence[str], citations: Sequence[Citation]) -> list[str]:
-    """Calculations whose inputs (numbers left of '=') are all in cited quotes."""
-    cited = supported_numbers(citations, ())
+    """Calculations whose inputs (numbers left of '=') are all in cited quotes (the constants
+    1 and 100 of a formula aside)."""
+    cited = supported_numbers(citations, ()) | CONSTANTS
     ok = []
     for calc in calculations:
         left = calc.split("=")[0]

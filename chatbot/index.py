@@ -173,6 +173,9 @@ def _wrap(exc: Exception, where: str) -> IndexStoreError:
 
 
 def _chroma_settings():
+    from chatbot.embeddings import offline
+
+    offline()
     from chromadb.config import Settings as ChromaSettings
 
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)

@@ -12,11 +12,13 @@ second snapshot in the same layout parses the same way.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatbot.errors import CorpusError
 from chatbot.inputs import read_corpus_bytes
+from chatbot.text import clean
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_TO_INT = {c: i for i, c in enumerate(SUPERSCRIPTS)}
@@ -49,16 +51,6 @@ _VALUE_LINE_RE = re.compile(
     rf"^(?P<pre>[A-Za-z][A-Za-z .'’]*?)?\s*(?:\*\*)?(?P<value>{VALUE})(?:\*\*)?"
     rf"(?P<post>(?:\s+[a-z][a-z ]*)?)\s*$"
 )
-_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$&<>|~])")
-_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-
-
-def clean(text: str) -> str:
-    """Display form of snapshot text: escapes undone, bold and links unwrapped, spaces collapsed."""
-    text = _LINK_RE.sub(r"\1", text)
-    text = _ESCAPE_RE.sub(r"\1", text)
-    text = text.replace("**", "")
-    return " ".join(text.split())
 
 
 def normalise_source(footnote: str) -> str:
@@ -179,8 +171,21 @@ def _blocks(raw: str) -> list[Block]:
     return blocks
 
 
-def _line_no(raw: str, offset: int) -> int:
-    return raw.count("\n", 0, offset) + 1
+def _layout_error(path: Path, raw: str, offset: int, what: str) -> CorpusError:
+    """A layout error naming the file and line of ``raw[offset]``."""
+    return CorpusError(f"{path}:{raw.count(chr(10), 0, offset) + 1}: {what}")
+
+
+def _has_digit(text: str) -> bool:
+    return re.search(r"\d", text) is not None
+
+
+def _label_line(text: str) -> re.Match | None:
+    """A panel's label line ("Estimated Employees:" or "Label: **value** words"), else None."""
+    lab = _LABEL_RE.match(text)
+    if lab and "\n" not in text and (text.endswith(":") or "**" in lab.group("rest")):
+        return lab
+    return None
 
 
 def _heading(text: str) -> str | None:
@@ -216,12 +221,6 @@ def _parse_footnotes(block: Block, section: str) -> list[Footnote]:
     return out
 
 
-def _value_match(text: str) -> re.Match | None:
-    if "\n" in text.strip():
-        return None
-    return _VALUE_LINE_RE.match(text.strip())
-
-
 def parse(raw: str, path: Path | str = "snapshot.txt") -> Snapshot:
     """Parse snapshot text into typed pieces. Raises ``CorpusError`` on an unusable layout."""
     path = Path(path)
@@ -229,9 +228,7 @@ def parse(raw: str, path: Path | str = "snapshot.txt") -> Snapshot:
     if not blocks:
         raise CorpusError(f"{path}: corpus file is empty")
     # Running header: a short line that repeats on every page (the cluster name).
-    counts: dict[str, int] = {}
-    for b in blocks:
-        counts[b.text.strip()] = counts.get(b.text.strip(), 0) + 1
+    counts = Counter(b.text.strip() for b in blocks)
     repeats = [t for t, c in counts.items() if c >= 3 and len(t) < 60 and not _heading(t)]
     running_header = repeats[0] if repeats else None
     # Title page: the short blocks before the first paragraph of prose.
@@ -286,7 +283,7 @@ def parse(raw: str, path: Path | str = "snapshot.txt") -> Snapshot:
                 i += consumed
                 continue
             # Prose inside an ecosystem: the business section's long note is the methodology.
-            is_note = (section == "Business Ecosystem" and _after_footnotes(snap, section)
+            is_note = (section == "Business Ecosystem" and any(s == section for s, _n in snap.footnotes)
                        and section not in chart_seen)
             sec = METHOD if is_note else section
             if sec == METHOD and METHOD not in snap.sections:
@@ -310,18 +307,12 @@ def parse(raw: str, path: Path | str = "snapshot.txt") -> Snapshot:
     return snap
 
 
-def _after_footnotes(snap: Snapshot, section: str) -> bool:
-    return any(s == section for (s, _n) in snap.footnotes)
-
-
 def _check_markers(snap: Snapshot, path: Path) -> None:
     for p in snap.panels:
         for n in p.markers:
             if snap.footnote(p.section, n) is None:
-                line = _line_no(snap.raw, p.start)
-                raise CorpusError(
-                    f"{path}:{line}: footnote marker {n} in {p.section} has no footnote line"
-                )
+                raise _layout_error(path, snap.raw, p.start,
+                                    f"footnote marker {n} in {p.section} has no footnote line")
 
 
 def _parse_panel(blocks: list[Block], i: int, section: str, snap: Snapshot, raw: str,
@@ -333,18 +324,17 @@ def _parse_panel(blocks: list[Block], i: int, section: str, snap: Snapshot, raw:
     if row:
         value = row.group("value")
         if not re.fullmatch(VALUE, value):
-            raise CorpusError(f"{path}:{_line_no(raw, b.start)}: unparsable figure value {value!r}")
+            raise _layout_error(path, raw, b.start, f"unparsable figure value {value!r}")
         vstart = b.start + b.text.rindex(value)
+        qstart = b.start + b.text.index(row.group("qual"))
         snap.panels.append(Panel(
             section, "table_row", row.group("label").strip(), "", value, "",
             row.group("qual").strip(), (), parse_markers(row.group("marks")), b.start, b.end,
-            (vstart, vstart + len(value)), (b.start + b.text.index(row.group("qual")),
-                                            b.start + b.text.index(row.group("qual"))
-                                            + len(row.group("qual"))),
+            (vstart, vstart + len(value)), (qstart, qstart + len(row.group("qual"))),
         ))
         return 1
-    lab = _LABEL_RE.match(text)
-    if lab and "\n" not in text and (text.endswith(":") or "**" in lab.group("rest")):
+    lab = _label_line(text)
+    if lab:
         label = strip_markers(text[:-1]) if text.endswith(":") else lab.group("label").strip()
         markers = list(parse_markers(lab.group("marks")))
         sublabel = value = post = qualifier = ""
@@ -354,7 +344,7 @@ def _parse_panel(blocks: list[Block], i: int, section: str, snap: Snapshot, raw:
         if rest:
             m = re.search(rf"\*\*(?P<v>{VALUE})\*\*(?P<post>.*)$", rest)
             if not m:
-                raise CorpusError(f"{path}:{_line_no(raw, b.start)}: unparsable figure value in {text!r}")
+                raise _layout_error(path, raw, b.start, f"unparsable figure value in {text!r}")
             value, post = m.group("v"), m.group("post").strip()
             vs = b.start + b.text.index(value)
             vspan = (vs, vs + len(value))
@@ -365,10 +355,9 @@ def _parse_panel(blocks: list[Block], i: int, section: str, snap: Snapshot, raw:
             nt = nb.text.strip()
             if _heading(nt) or _CHART_RE.match(nt) or _is_footnote_line(nt) or _TABLE_ROW_RE.match(nt):
                 break
-            nl = _LABEL_RE.match(nt)
-            if nl and (nt.endswith(":") or "**" in nl.group("rest")) and "\n" not in nt:
+            if _label_line(nt):
                 break
-            vm = _value_match(nt) if not value else None
+            vm = _VALUE_LINE_RE.match(nt) if not value and "\n" not in nt else None
             if vm:
                 value = vm.group("value")
                 sublabel = sublabel or (vm.group("pre") or "").strip()
@@ -382,24 +371,22 @@ def _parse_panel(blocks: list[Block], i: int, section: str, snap: Snapshot, raw:
                 end = nb.end
                 j += 1
                 break
-            elif ";" in nt and not re.search(r"\d", nt):
+            elif ";" in nt and not _has_digit(nt):
                 items = [x.strip() for x in nt.split(";") if x.strip()]
-            elif not value and not re.search(r"\d", nt) and len(nt) < 80:
+            elif not value and not _has_digit(nt) and len(nt) < 80:
                 sublabel = nt
             else:
                 break
             end = nb.end
             j += 1
         if not value and not items:
-            raise CorpusError(
-                f"{path}:{_line_no(raw, b.start)}: figure panel {label!r} has no value or items"
-            )
+            raise _layout_error(path, raw, b.start, f"figure panel {label!r} has no value or items")
         kind = "figure" if value else "list"
         snap.panels.append(Panel(section, kind, label, sublabel, value, post, qualifier,
                                  tuple(items), tuple(markers), b.start, end, vspan, qspan))
         return j - i
     # A stand-alone sentence stating a figure with a footnote marker.
-    if parse_markers(text) and re.search(r"\d", strip_markers(text)) and "\n" not in text:
+    if parse_markers(text) and _has_digit(strip_markers(text)) and "\n" not in text:
         snap.panels.append(Panel(section, "statement", "", "", "", "", text, (),
                                  parse_markers(text), b.start, b.end, None, (b.start, b.end)))
         return 1
@@ -410,9 +397,3 @@ def load_snapshot(path: Path) -> Snapshot:
     """Read and parse one snapshot file."""
     return parse(read_corpus(path), path)
 
-
-def load_chunks(settings) -> list:
-    """All chunks of the configured corpus (``chatbot.records.Chunk``), as the index sees them."""
-    from chatbot.engine import load_corpus
-
-    return load_corpus(settings).chunks

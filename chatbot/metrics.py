@@ -5,12 +5,13 @@ Out: a pandas ``DataFrame`` with the columns in ``COLUMNS``, written to ``corpus
 
 Every value, display string, quote, section and source is read from the snapshot text by
 code; the overrides file only adds friendlier labels, aliases and a period where the text
-gives one the parser cannot place. Quotes are the snapshot's own words (``ingest.clean``
+gives one the parser cannot place. Quotes are the snapshot's own words (``text.clean``
 applied: escapes undone, bold removed, whitespace collapsed).
 """
 
 from __future__ import annotations
 
+import calendar
 import csv
 import re
 from dataclasses import dataclass
@@ -24,14 +25,15 @@ from chatbot.ingest import (
     ECOSYSTEMS,
     Panel,
     Snapshot,
-    clean,
     parse_markers,
     strip_markers,
 )
+from chatbot.text import NUMBER_WORDS, SCALES, clean, is_year, sentence_spans, year_range_matches, year_words
 
 COLUMNS = [
     "metric_id", "document", "section", "label", "value", "unit", "display", "period",
     "qualifier", "source", "footnote", "quote", "aliases", "concept", "panel", "kind", "start", "end",
+    "says",
 ]
 
 SECTION_SLUGS = {
@@ -40,13 +42,9 @@ SECTION_SLUGS = {
     "Talent Ecosystem": "talent", "Investment Ecosystem": "investment",
     "Commentary": "commentary", "Roundtable": "roundtable", "Data note": "datanote",
 }
-WORD_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-}
-MONTHS = ("January February March April May June July August September October November "
-          "December").split()
-_SCALE = {"k": 1e3, "m": 1e6, "bn": 1e9}
+#: Figures the snapshot writes in words: one to twelve ("eight universities"). Unlike a
+#: question, the snapshot's "one" is a figure.
+WORD_NUMBERS = {"one": 1} | {w: n for w, n in NUMBER_WORDS.items() if n <= 12}
 
 #: A figure in running text. Thresholds ("£100m+", "20%+", ">3.0") and years are skipped.
 _NUM_RE = re.compile(
@@ -55,8 +53,7 @@ _NUM_RE = re.compile(
     r"|\b(?P<word>" + "|".join(WORD_NUMBERS) + r")\b(?=\s+(?:[$£]|\w))",
     re.I,
 )
-_DATE_RE = re.compile(r"\b(?P<month>" + "|".join(MONTHS) + r") (?P<year>\d{4})\b")
-_RANGE_RE = re.compile(r"\b((?:19|20)\d{2})\s*[-–]\s*((?:19|20)?\d{2})\b")
+_DATE_RE = re.compile(r"\b(?P<month>" + "|".join(calendar.month_name[1:]) + r") (?P<year>\d{4})\b")
 
 
 def parse_value(display: str) -> float:
@@ -69,7 +66,7 @@ def parse_value(display: str) -> float:
         raise ValueError(f"not a figure: {display!r}")
     value = float(m.group(1).replace(",", ""))
     if m.group(2):
-        value *= _SCALE[m.group(2).lower()]
+        value *= SCALES[m.group(2).lower()]
     return round(value, 6)
 
 
@@ -120,7 +117,7 @@ def find_figures(text: str) -> list[_Found]:
             continue  # threshold ("£100m+") or glued unit like "3.0GPA"
         if tail.startswith("/"):
             continue  # "18/19": a school year; "7420/8855" handled as two figures below
-        if not is_money and not m.group("pct") and not scale and re.fullmatch(r"(19|20)\d{2}", num):
+        if not is_money and not m.group("pct") and not scale and is_year(num):
             continue  # a year
         if re.match(r"\s+years?\b", text[m.end():]):
             continue  # a duration ("over 3 years"), part of a label
@@ -161,11 +158,7 @@ def _auto_label(clause: str, f: _Found) -> str:
 
 def _sentence(text: str, pos: int) -> tuple[int, int]:
     """Span of the sentence in cleaned ``text`` containing offset ``pos``."""
-    starts = [0] + [m.end() for m in re.finditer(r"(?<=[.!?])\s+(?=[A-Z£$\d])", text)]
-    lo = max(s for s in starts if s <= pos)
-    nxt = [s for s in starts if s > pos]
-    hi = nxt[0] if nxt else len(text)
-    return lo, hi
+    return max((s for s in sentence_spans(text) if s[0] <= pos), default=(0, len(text)))
 
 
 class _Builder:
@@ -188,14 +181,12 @@ class _Builder:
 
     def _period(self, texts: tuple[str, ...]) -> str:
         for t in texts:
-            m = re.search(r"\bfrom ((?:19|20)\d{2}) to ((?:19|20)\d{2})\b", t)
-            if m:
-                return f"{m.group(1)}–{m.group(2)}"
-            m = _RANGE_RE.search(t)
-            if m:
-                a, b = m.group(1), m.group(2)
-                b = b if len(b) == 4 else a[:2] + b
-                return f"{a}–{b}"
+            ranges = year_range_matches(t)
+            r = next((r for r in ranges if r.sep == "to" and not r.abbreviated
+                      and t[:r.start].endswith("from ")), None)
+            r = r or next((r for r in ranges if r.dashed), None)
+            if r:
+                return f"{r.first}–{r.last}"
             m = re.search(r"\bsince (\d{4})\b", t)
             if m:
                 return f"since {m.group(1)}"
@@ -203,9 +194,8 @@ class _Builder:
             if m:
                 return f"20{m.group(1)}/{m.group(2)}"
         for t in texts:
-            m = re.search(r"\b(?:19|20)\d{2}\b", t)
-            if m:
-                return m.group(0)
+            if found := year_words(t):
+                return found[0]
         return f"as of {self.as_of}" if self.as_of else ""
 
     def add(self, *, section: str, label: str, display: str, after: str, quote: str,
@@ -319,6 +309,7 @@ def build_table(snapshots: list[Snapshot], overrides_path: Path | None = None) -
                 b.prose(obj.section, obj.start, obj.end, "prose" if kind == "prose" else "bullet")
         rows.extend(b.rows)
     df = pd.DataFrame(rows, columns=COLUMNS)
+    df["says"] = df["says"].astype(object).where(df["says"].notna(), "")
     if len(snapshots) > 1:
         prefix = doc_prefixes([s.title for s in snapshots])
         df["metric_id"] = [f"{prefix[d]}/{m}" for d, m in zip(df["document"], df["metric_id"],
@@ -347,7 +338,7 @@ def apply_overrides(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     short = df["metric_id"].str.split("/").str[-1]
     with open(path, newline="", encoding="utf-8") as fh:
         records = {rec["metric_id"]: rec for rec in csv.DictReader(fh)}
-    for col in ("label", "aliases", "period", "unit", "concept"):
+    for col in ("label", "aliases", "period", "unit", "concept", "says"):
         curated = [(records.get(mid, {}).get(col) or "").strip() for mid in short]
         df[col] = [c if c else old for c, old in zip(curated, df[col], strict=True)]
     return df
@@ -365,7 +356,7 @@ def read_table(path: Path) -> pd.DataFrame:
     """Read ``metrics.csv``; a missing or malformed file is a ``CorpusError``."""
     try:
         df = pd.read_csv(path, dtype={"period": str, "aliases": str, "source": str, "concept": str,
-                                      "panel": str,
+                                      "panel": str, "says": str,
                                       "footnote": str, "qualifier": str}, keep_default_na=False)
     except FileNotFoundError as exc:
         raise CorpusError(f"{path}: metrics table not found (run `chatbot build`)") from exc

@@ -47,6 +47,8 @@ class Hit:
     rank: int
     dense_rank: int | None = None
     bm25_rank: int | None = None
+    dense_sim: float | None = None  # cosine similarity of the question and the chunk
+    bm25: float = 0.0  # raw BM25 score
 
 
 @dataclass(frozen=True)

@@ -221,7 +221,7 @@ def terminal_table(rows: list[list[str]]) -> list[str]:
 
 def write_report(runs: list[SetRun], out_dir: str | Path, *, edits: EditRun | None = None,
                  sealed_log: list[dict] | None = None, meta: dict | None = None,
-                 confusion: list[list[str]] | None = None) -> Path:
+                 confusion: dict[str, list[list[str]]] | None = None) -> Path:
     """Write ``report.json`` and ``report.md`` into ``out_dir``; return the Markdown path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -246,7 +246,7 @@ def write_report(runs: list[SetRun], out_dir: str | Path, *, edits: EditRun | No
 
 
 def _markdown(runs: list[SetRun], edits: EditRun | None, sealed_log: list[dict] | None,
-              meta: dict, confusion: list[list[str]] | None) -> list[str]:
+              meta: dict, confusion: dict[str, list[list[str]]] | None) -> list[str]:
     md = ["# Snapshot Q&A evaluation", ""]
     if meta:
         md += [", ".join(f"{k}: {v}" for k, v in meta.items()), ""]
@@ -276,9 +276,9 @@ def _markdown(runs: list[SetRun], edits: EditRun | None, sealed_log: list[dict] 
             md.append(f"- `{f.set_name}/{f.item_id}` {f.kind}: {json.dumps(f.question)} — "
                       + "; ".join(f.reasons))
         md.append("")
-    if confusion:
-        md += ["## Intent classifier: confusion on the sets (rows: expected, columns: read)", ""]
-        md += markdown_table(confusion) + [""]
+    for name, table in (confusion or {}).items():
+        md += [f"## Intent classifier: confusion on the {name} (rows: expected, columns: read)", ""]
+        md += markdown_table(table) + [""]
     for run in runs:
         md += [f"## {run.eval_set.name} ({run.eval_set.status}) by category", ""]
         md += markdown_table(category_rows(run)) + [""]

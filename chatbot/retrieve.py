@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 
 from chatbot.errors import IndexStoreError
 from chatbot.records import Chunk, Hit
+from chatbot.text import STOPWORDS, YearRange, acronyms, is_year, names, stem, year_range_matches
 
 log = logging.getLogger("chatbot.retrieve")
 
@@ -41,12 +42,6 @@ BOOST_CACHE_SIZE = 4096
 #: What a reader is told when keyword search stood in for the semantic index.
 KEYWORD_ONLY_NOTICE = ("The semantic search index is not available right now, so this answer "
                        "was found by keyword search only.")
-STOPWORDS = frozenset(
-    "a an and are as at be been by can could did do does for from had has have how i if in "
-    "into is it its me much many my no not of on or our so such than that the their them "
-    "there these they this those to tell us was we were what when where which who why will "
-    "with would you your about any there's what's whats give show up make made also just".split()
-)
 #: Words people use interchangeably for the same thing in a cluster snapshot (stemmed forms);
 #: BM25 reads each group as its first word, so "firms" finds "businesses" and "wage" "salary".
 SYNONYMS = (
@@ -59,43 +54,29 @@ _CANONICAL = {word: group[0] for group in SYNONYMS for word in group}
 _POSSESSIVE_RE = re.compile(r"['’]s\b")
 _TOKEN_RE = re.compile(r"[a-z0-9£$]+(?:[.,/][0-9]+)*%?")
 _COMPOUND_RE = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
-_YEAR_RANGE_RE = re.compile(r"\b((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2}|\d{2})\b")
-_SPOKEN_RANGE_RE = re.compile(
-    r"\b(?:between\s+|from\s+)?((?:19|20)\d{2})\s+(?:and|to|until|through)\s+((?:19|20)\d{2})\b",
-    re.IGNORECASE)
-_TERM_RANGE_RE = re.compile(r"(?:19|20)\d{2}-(?:19|20)\d{2}")
+#: A number as people type it to pin a figure ("5,552", "£1.2m", "27.2%", "18/19").
 _NUMBER_RE = re.compile(r"[£$]?\d[\d,]*(?:[./]\d+)?[m%]?")
 
 
-def stem(word: str) -> str:
-    """A light suffix stemmer: 'companies'→'company', 'businesses'→'business', 'focuses'→'focus'."""
-    if len(word) <= 3 or word[-1].isdigit():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "shes", "ches", "xes", "zes", "uses")):
-        return word[:-2]
-    if word.endswith(("ss", "us", "is")):
-        return word
-    if word.endswith("s"):
-        return word[:-1]
-    if word.endswith("ing") and len(word) > 5:
-        return word[:-3]
-    if word.endswith("ed") and len(word) > 4:
-        return word[:-2]
-    return word
-
-
-def _full_year(start: str, end: str) -> str:
-    """'2017', '21' → '2021': the end of an abbreviated year range, in full."""
-    return end if len(end) == 4 else start[:2] + end
+def _ranges(text: str) -> list[YearRange]:
+    """The year ranges of ``text`` a reader may type for one another: dashed ones ("2017-21")
+    first, then spoken ones ("between 2017 and 2021"); a slash is a school year, not a range."""
+    found = [r for r in year_range_matches(text) if r.sep != "/"]
+    return sorted(found, key=lambda r: not r.dashed)
 
 
 def year_ranges(text: str) -> list[tuple[int, int]]:
     """Year ranges written "2017-21", "2017–2021", "between 2017 and 2021" or "2017 to 2021"."""
-    found = [(m[1], m[2]) for m in _YEAR_RANGE_RE.finditer(text)]
-    found += [(m[1], m[2]) for m in _SPOKEN_RANGE_RE.finditer(text)]
-    return [(int(a), int(_full_year(a, b))) for a, b in found]
+    return [(r.first, r.last) for r in _ranges(text)]
+
+
+def _rewrite(text: str, ranges: list[YearRange], form: Callable[[YearRange], str]) -> str:
+    """``text`` with each of ``ranges`` (from ``year_range_matches(text)``) written ``form(r)``."""
+    out, pos = [], 0
+    for r in sorted(ranges, key=lambda r: r.start):
+        out += [text[pos:r.start], form(r)]
+        pos = r.end
+    return "".join(out) + text[pos:]
 
 
 def tokens(text: str) -> list[str]:
@@ -108,11 +89,11 @@ def tokens(text: str) -> list[str]:
     dropped and words in one ``SYNONYMS`` group become the same token.
     """
     low = _POSSESSIVE_RE.sub("", text.lower())
-    low = _YEAR_RANGE_RE.sub(lambda m: f"{m[1]} {_full_year(m[1], m[2])}", low)
+    low = _rewrite(low, [r for r in year_range_matches(low) if r.dashed], lambda r: f"{r.first} {r.last}")
     joined = [c.replace("-", "") for c in _COMPOUND_RE.findall(low)]
     out = []
     for t in _TOKEN_RE.findall(low.replace("-", " ")) + joined:
-        t = t.replace(",", "") if re.fullmatch(r"[£$]?\d[\d,]*(\.\d+)?[m%]?", t) else t
+        t = t.replace(",", "") if _NUMBER_RE.fullmatch(t) else t
         if t not in STOPWORDS:
             t = stem(t)
             out.append(_CANONICAL.get(t, t))
@@ -125,11 +106,12 @@ def exact_terms(question: str) -> list[str]:
     Year ranges come back normalised ("2017-2021") whichever way they were written, and the
     years inside a range are not repeated as separate numbers.
     """
-    terms = [f"{a}-{b}" for a, b in year_ranges(question)]
-    rest = _SPOKEN_RANGE_RE.sub(" ", _YEAR_RANGE_RE.sub(" ", question))
+    ranges = _ranges(question)
+    terms = [f"{r.first}-{r.last}" for r in ranges]
+    rest = _rewrite(question, ranges, lambda r: " ")
     terms += [m for m in _NUMBER_RE.findall(rest) if len(m) > 1]
-    terms += re.findall(r"\b[A-Z]{2,5}s?\b", rest)
-    terms += re.findall(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|NHS))+\b", rest)
+    terms += acronyms(rest)
+    terms += names(rest)
     return list(dict.fromkeys(t.rstrip("s") if t.isupper() is False and t[:-1].isupper() else t
                               for t in terms))
 
@@ -231,16 +213,20 @@ class Retriever:
         votes: dict[int, float] = {}
         dense_rank: dict[int, int] = {}
         bm25_rank: dict[int, int] = {}
+        sims: dict[int, float] = {}
+        raw: dict[int, float] = {}
         if mode in ("hybrid", "bm25"):
-            for r, (i, _s) in enumerate(self.bm25.rank(question, n), 1):
+            for r, (i, score) in enumerate(self.bm25.rank(question, n), 1):
                 bm25_rank[i] = r
+                raw[i] = score
                 votes[i] = votes.get(i, 0.0) + BM25_WEIGHT / (RRF_K + r)
         if mode in ("hybrid", "dense"):
-            for r, (cid, _d) in enumerate(self._dense_ranking(question, n, mode), 1):
+            for r, (cid, distance) in enumerate(self._dense_ranking(question, n, mode), 1):
                 i = self.pos.get(cid)
                 if i is None:
                     continue
                 dense_rank[i] = r
+                sims[i] = 1.0 - float(distance)
                 votes[i] = votes.get(i, 0.0) + DENSE_WEIGHT / (RRF_K + r)
         if mode == "hybrid":
             for term in exact_terms(question):
@@ -252,7 +238,8 @@ class Retriever:
         ranked = sorted(votes, key=lambda i: (-votes[i], i))
         if kinds:
             ranked = [i for i in ranked if self.chunks[i].kind in kinds]
-        return [Hit(self.chunks[i], round(votes[i], 6), r, dense_rank.get(i), bm25_rank.get(i))
+        return [Hit(self.chunks[i], round(votes[i], 6), r, dense_rank.get(i), bm25_rank.get(i),
+                    sims.get(i), raw.get(i, 0.0))
                 for r, i in enumerate(ranked[:k], 1)]
 
 
@@ -288,10 +275,10 @@ class Retriever:
 
 def _contains(text: str, term: str) -> bool:
     """Does ``text`` hold ``term`` as written? Years also match a range that covers them."""
-    if _TERM_RANGE_RE.fullmatch(term):
-        a, b = (int(y) for y in term.split("-"))
-        return (a, b) in year_ranges(text)
-    if re.fullmatch(r"(?:19|20)\d{2}", term):
+    first, dash, last = term.partition("-")
+    if dash and is_year(first) and is_year(last):
+        return (int(first), int(last)) in year_ranges(text)
+    if is_year(term):
         year = int(term)
         return (re.search(rf"(?<!\d){term}(?!\d)", text) is not None
                 or any(a <= year <= b for a, b in year_ranges(text)))

@@ -166,7 +166,7 @@ def unsupported_numbers(answer: Answer, snapshot_text: str) -> list[str]:
 
 def _derived_from_quotes(answer: Answer) -> set[str]:
     """Results of calculations whose operands are all in cited quotes."""
-    quoted = set(numbers_in(" \n ".join(c.quote for c in answer.citations)))
+    quoted = set(numbers_in(" \n ".join(c.quote for c in answer.citations))) | {"1", "100"}
     derived: set[str] = set()
     for calc in answer.calculations:
         operands, _, result = normalise(calc).rpartition("=")

@@ -37,7 +37,7 @@ SCRIPTS: list[list[tuple[str, str]]] = [
     [("What was the FDI capex?", "$266.3m"), ("And domestic?", "$544.21m"),
      ("What share of the UK is that?", "15%")],
     [("What does the snapshot say about NHS procurement?", "procurement"),
-     ("How many businesses are in the cluster?", "200"), ("What share of the UK is that?", "14%")],
+     ("How many businesses are in the cluster?", "222"), ("What share of the UK is that?", "14%")],
 ]
 THREADS = 20
 ROUNDS = 3

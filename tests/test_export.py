@@ -15,17 +15,14 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from chatbot import about as about_mod
-from chatbot import export
-from chatbot.export import NO_SOURCE, escape_markdown, highlight_quote
+from chatbot import explorer, export
+from chatbot.export import NO_SOURCE, escape_markdown
 from chatbot.records import Answer, Citation
-from chatbot.settings import Settings
 
 SALARY = Citation(number=1, source="ONS ASHE 2021", section="Talent Ecosystem",
                   quote="Earnings: Average salary £34,131 National average £46,894 (27.2% lower in Midlands).²",
@@ -96,6 +93,32 @@ def test_markdown_is_an_audit_trail_with_every_citation():
     assert "metric `talent-earnings-average-salary`" in md
 
 
+def test_markdown_export_says_each_line_once():
+    """Issue 13: the Markdown export repeated each calculation line (in the text and the list)."""
+    calc = "3,321 − 889 = 2,432"
+    ans = Answer(text=f"DDI jobs exceed FDI jobs by **2,432** [1][2].\nCalculation: {calc}", answered=True,
+                 citations=[DDI, FDI], kind="derived", calculations=[calc, calc])
+    md = export.conversation_markdown(
+        [{"role": "user", "content": "How many more?"},
+         {"role": "assistant", "content": ans.text, "answer": ans, "notice": "Your message was long."},
+         {"role": "user", "content": "x" * 30},
+         {"role": "assistant", "content": "", "refusal": "Nothing was sent."}], "T")
+    assert md.count(calc) == 1
+    body = [line for line in md.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(body) == len(set(body)), [line for line in body if body.count(line) > 1]
+    assert "- Note: Your message was long." in md and "**Not sent:** Nothing was sent." in md
+
+
+@pytest.mark.parametrize("text", ["see www.example.com", "http://evil.example/x", "HTTPS://X.Y",
+                                  "mail a@b.com", "<a href='https://x.y'>x</a>"])
+def test_typed_urls_never_become_links(text):
+    shown = export.question_markdown(text)
+    plain = re.sub(r"\\(.)", r"\1", shown)
+    assert plain.replace(export.WORD_JOINER, "") == text  # the reader sees what they typed
+    assert not re.search(r"(?i)www\.|[a-z]://|\w@", plain)  # nothing a renderer would link
+    assert not re.search(r"(?i)www\.|[a-z]://", export.answer_markdown(text))
+
+
 def test_markdown_of_an_empty_conversation():
     md = export.conversation_markdown([], "T")
     assert "No questions asked yet" in md
@@ -121,20 +144,6 @@ def test_csv_has_one_row_per_quoted_figure(table):
 
 def test_csv_of_no_figures_is_just_a_header(table):
     assert export.figures_csv([], table).strip() == ",".join(export.FIGURE_COLUMNS)
-
-
-@pytest.mark.parametrize("quote, figure, expected", [
-    ("Earnings: Average salary £34,131 National average £46,894 (27.2% lower in Midlands).²", "£34,131",
-     r"Earnings\: Average salary **£34,131** National average £46,894 \(27\.2% lower in Midlands\)\.²"),
-    ("FDI Capex 2017-21: $266.3m 3% of UK total.³", "$266.3m",
-     r"FDI Capex 2017\-21\: **\$266\.3m** 3% of UK total\.³"),
-    # "8" must bold the figure, not the 8 inside 83.8% or 2018
-    ("In 2018 retention was 83.8% and 8 firms", "8", r"In 2018 retention was 83\.8% and **8** firms"),
-    ("No figure here", "£1", "No figure here"),
-    ("Any * _ [x](y) <b>", None, r"Any \* \_ \[x\]\(y\) \<b\>"),
-])
-def test_highlight_quote_bolds_the_figure_and_escapes_the_rest(quote, figure, expected):
-    assert highlight_quote(quote, figure) == expected
 
 
 @pytest.mark.parametrize("text", [
@@ -170,89 +179,6 @@ def test_nearest_not_in_text_skips_figures_the_text_already_lists():
     ans = Answer(text="Nearest:\n- Estimated employees: **5,552**", answered=False,
                  nearest=["Estimated employees: 5,552", "Average salary: £34,131"])
     assert export.nearest_not_in_text(ans) == ["Average salary: £34,131"]
-
-
-def test_citation_label_names_section_and_source():
-    assert export.citation_label(SALARY) == r"\[1\] Talent Ecosystem · ONS ASHE 2021"
-    assert export.citation_label(PROSE).endswith("no data source named")
-
-
-def test_filters_shrink_the_table(table):
-    n = len(table)
-    talent = export.filter_metrics(table, sections=["Talent Ecosystem"])
-    assert 0 < len(talent) < n and set(talent["section"]) == {"Talent Ecosystem"}
-    wavteq = export.filter_metrics(table, sources=["Wavteq 2022"])
-    assert 0 < len(wavteq) < n and set(wavteq["source"]) == {"Wavteq 2022"}
-    none = export.filter_metrics(table, sources=[NO_SOURCE])
-    assert len(none) and set(none["source"]) == {""}
-    jobs = export.filter_metrics(table, units=["jobs"], sections=["Investment Ecosystem"])
-    assert set(jobs["display"]) == {"889", "3,321"}
-    assert len(export.filter_metrics(table, text="SALARY")) >= 2
-    assert export.filter_metrics(table)["metric_id"].tolist() == table["metric_id"].tolist()
-
-
-@pytest.mark.parametrize("text", ["£100m+", "(27.2%", "a|b", ".*", "[", "`x` == 1", "@x"])
-def test_text_filter_is_literal(table, text):
-    hits = export.filter_metrics(table, text=text)  # no regex, no query, no eval: never raises
-    assert all(text.lower() in " ".join(map(str, r)).lower() for r in hits.itertuples())
-
-
-def test_filter_options_and_view(table):
-    opts = export.filter_options(table)
-    assert "Talent Ecosystem" in opts["section"] and NO_SOURCE in opts["source"]
-    assert "percent" in opts["unit"]
-    view = export.explorer_view(table)
-    assert list(view.columns) == export.EXPLORER_COLUMNS
-    assert (view["source"] != "").all()
-
-
-def test_uk_share_rows_hold_each_stated_share_once(table):
-    share = export.uk_share_rows(table)
-    got = dict(zip(share["metric"], share["share"], strict=True))
-    expected = {"Total cluster business count": 14, "High growth companies": 11,
-                "£100m+ turnover companies": 14, "Incorporations 2017–22": 11,
-                "FDI capex": 3, "DDI capex": 15, "FDI jobs": 5, "DDI jobs": 17,
-                "FDI projects": 7, "DDI projects": 20}
-    for metric, value in expected.items():
-        assert got.get(metric) == value, metric
-    assert share["metric"].is_unique
-    assert (share["section"] != export.SUMMARY_SECTION).sum() >= 10
-    assert not share["label"].str.contains("investments").any()  # FDI's share of investments
-    assert share["share"].is_monotonic_decreasing
-
-
-def test_investment_rows_compare_fdi_and_ddi(table):
-    inv = export.investment_rows(table)
-    got = {(k, m): d for k, m, d in zip(inv["kind"], inv["measure"], inv["display"], strict=True)}
-    assert got == {("FDI", "Capex"): "$266.3m", ("DDI", "Capex"): "$544.21m",
-                   ("FDI", "Jobs"): "889", ("DDI", "Jobs"): "3,321",
-                   ("FDI", "Projects"): "27", ("DDI", "Projects"): "47"}
-
-
-def test_about_reads_the_snapshot(corpus, clean_text):
-    corpus_text = clean_text
-    origin = about_mod.read_origin(Settings().corpus_paths)
-    about = about_mod.about_snapshot(corpus.table, corpus.chunks, corpus.snapshots, origin)
-    assert about.titles == ("Data Driven Healthcare Innovation — Midlands Cluster Snapshot 2023",)
-    assert about.publisher.startswith("Midlands Engine Observatory")
-    assert about.data_as_of == "May 2023"
-    assert about.coverage == "65 local authorities"
-    assert {"ONS ASHE 2021", "Wavteq 2022", "Data City 2023", "Beauhurst 2022"} <= set(about.sources)
-    quotes = " ".join(q for _s, q in about.caveats)
-    assert "underestimated by the Data City data (18,177)" in quotes  # the jobs undercount
-    assert "North Lincolnshire" in quotes and "should therefore be disregarded" in quotes
-    # overlapping chunks are merged: each sentence of the snapshot is quoted once
-    assert quotes.count("likely to be underestimated") == 1
-    assert [s for s, _q in about.caveats] == ["Methodology note", "Business Ecosystem"]
-    assert all(q in corpus_text for _s, q in about.caveats)
-    assert about.figures == len(corpus.table)
-
-
-def test_about_without_the_facts_says_not_stated():
-    empty = pd.DataFrame(columns=["metric_id", "label", "display", "unit", "source", "section"])
-    about = about_mod.about_snapshot(empty, [], [], "")
-    assert (about.publisher, about.data_as_of, about.coverage) == ("not stated",) * 3
-    assert about.sources == () and about.caveats == ()
 
 
 # --- injection into the downloads (issue 14) ---------------------------------------------------
@@ -320,7 +246,7 @@ def test_plain_numbers_stay_numbers_and_the_explorer_csv_is_safe(table):
     hostile = table.head(3).copy()
     hostile.loc[hostile.index[0], "quote"] = '=HYPERLINK("http://evil.example","x")'
     hostile.loc[hostile.index[1], "label"] = "@SUM(A1)"
-    rows = list(csv.DictReader(io.StringIO(export.table_csv(hostile))))
+    rows = list(csv.DictReader(io.StringIO(explorer.table_csv(hostile))))
     assert rows[0]["quote"].startswith("'=") and rows[1]["label"] == "'@SUM(A1)"
     assert rows[2]["quote"] == hostile["quote"].iloc[2]  # ordinary cells untouched
 

@@ -64,6 +64,7 @@ COUNTS: Counter[str] = Counter()
 
 EMPTY_PREFIX = "Please ask a question"
 KINDS = {"figure", "figures", "derived", "conflict", "verify", "provenance", "list", "prose",
+         "compare", "overview", "highlights", "define", "chat",
          "not_found", "empty"}
 #: Markup that must never reach the answer from the user (the snapshot contains none of it).
 RAW_HTML = re.compile(r"<\s*/?\s*(script|img|svg|iframe|object|embed|a\b|style|body|html|input)|"

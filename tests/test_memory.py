@@ -20,7 +20,9 @@ import pytest
 from conftest import private_settings
 
 from chatbot import Chatbot
+from chatbot.carry import MEMORY
 from chatbot.retrieve import BOOST_CACHE_SIZE, QUERY_CACHE_SIZE, DenseSearcher, Retriever
+from chatbot.text import TYPO_CACHE_SIZE
 
 ASKS = 10_000
 #: Allowed growth of resident memory from 100 asks to 10,000.
@@ -37,10 +39,7 @@ def rss_mb():
             return int(line.split()[1]) / 1024
 
 def typo_cache_mb(bot):
-    # chatbot/question.py Vocabulary._cache: see the test's KNOWN note.
-    cache = getattr(getattr(bot.engine, "vocab", None), "_cache", None)
-    if cache is None:
-        return 0.0, 0
+    cache = bot.engine.understanding.corrector._cache  # the typo-correction LRU
     size = sys.getsizeof(cache) + sum(sys.getsizeof(k) + (sys.getsizeof(v) if v is not k else 0)
                                       for k, v in cache.items())
     return size / 2**20, len(cache)
@@ -76,12 +75,8 @@ def test_memory_is_flat_over_10000_random_word_asks(tmp_path):
     print(f"\nmemory: {early['rss']:.1f} MB after 100 asks, {late['rss']:.1f} MB after {ASKS:,} "
           f"(typo-correction cache: {late['typo_entries']:,} entries, {late['typo_mb']:.1f} MB)")
     assert late["boost_entries"] <= BOOST_CACHE_SIZE
-    # KNOWN, until the engine rewrite on main lands: chatbot/question.py keeps every unknown
-    # word in ``Vocabulary._cache`` (typo corrections), unbounded and shared by all users; that
-    # module is being replaced, with bounded caches. Until then this one assertion discounts
-    # that cache's own measured size; when the new engine has no such cache, the discount is 0
-    # and the bound holds for everything.
-    assert late["rss"] - late["typo_mb"] <= (1 + MAX_GROWTH) * early["rss"], got
+    assert late["typo_entries"] <= TYPO_CACHE_SIZE
+    assert late["rss"] <= (1 + MAX_GROWTH) * early["rss"], got
 
 
 def test_query_vector_cache_is_bounded():
@@ -106,9 +101,9 @@ def test_reset_and_dropping_a_conversation_free_its_state(tmp_path):
     conv = bot.conversation()
     for i in range(200):
         conv.ask(f"What is the average salary? {i}")
-    assert len(conv.history) == 200 and conv.state.turns == 200
+    assert len(conv.history) <= MEMORY * 8 and len(conv.state.turns) <= MEMORY  # bounded
     conv.reset()
-    assert conv.history == [] and conv.state.turns == 0
+    assert conv.history == [] and conv.state.turns == ()
     inner = weakref.ref(conv._inner)
     answers = weakref.ref(conv.ask("How many FDI jobs were there?"))
     del conv

@@ -105,9 +105,11 @@ def test_periods_and_qualifiers(rows):
     assert "27.2% lower in Midlands" in rows["talent-earnings-average-salary"]["qualifier"]
 
 
-def test_aliases_present_for_panels(table):
-    panels = table[table["kind"].isin(["figure", "table_row"])]
-    assert (panels["aliases"] != "").all()
+def test_every_figure_has_a_sentence_with_its_value(table):
+    """The overrides give each figure a sentence ("the cluster has {value} businesses"); what
+    people call it is left to the understanding vocabulary, not per-figure aliases."""
+    assert (table["says"].str.contains("{value}", regex=False)).all()
+    assert (table["aliases"] == "").all()
 
 
 @pytest.mark.parametrize("display,value", [

@@ -172,7 +172,7 @@ def test_unknown_mode_is_an_error():
 @pytest.mark.parametrize("text,expected", [
     ("FDI Jobs, 2017-2021!", ["fdi", "employee", "2017", "2021"]),
     ("DDI Capex 2017-21:", ["ddi", "capex", "2017", "2021"]),
-    ("Estimated EMPLOYEES: 5,552 (Data City)", ["estimat", "employee", "5552", "data", "city"]),
+    ("Estimated EMPLOYEES: 5,552 (Data City)", ["estimated", "employee", "5552", "data", "city"]),
     ("Average salary £34,131; 27.2% lower", ["average", "salary", "£34131", "27.2%", "lower"]),
     ("Relevant Spinouts", ["relevant", "spinout"]),
     ("university spin-outs", ["university", "spin", "out", "spinout"]),

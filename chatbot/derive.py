@@ -1,0 +1,229 @@
+"""Derive: arithmetic the figures allow, done in code and shown with its working.
+
+In: a ``Ctx`` whose frame asks for a calculation (a ratio, difference, sum, per-unit value,
+share, complement, or a base backed out of a growth rate or a UK share). Out: a sentence with
+the result and a labelled ``Calculation:`` line whose inputs are cited figures. Operands come
+from the question's own figures, the last answer's, or the relations between figures (a
+count's divisor, a figure's UK share, its FDI/DDI counterpart, the parts of a whole).
+"""
+
+from __future__ import annotations
+
+import re
+
+from chatbot.compose import number
+from chatbot.facts import Metric
+from chatbot.plan import Ctx, lookup
+from chatbot.plan import candidates as _candidates
+
+#: A second figure scoring within this of the first is the other one the question names.
+CLOSE_SECOND = 1.0
+#: The order kinds are tried in when a question carries several cues.
+KINDS = ("base_share", "base_growth", "complement", "points", "share_of", "per_unit", "ratio",
+         "difference", "sum")
+
+
+def derive(ctx: Ctx) -> str:
+    f = ctx.frame
+    kinds = [k for k in KINDS if k in f.derive]
+    if "growth" in f.stats and "base_growth" in kinds:  # "what does 62% growth imply for 2013?"
+        kinds = ["base_growth"] + [k for k in kinds if k != "base_growth"]
+    kinds = kinds or (["per_unit"] if "mean" in f.stats else
+                                                   ["share_of"] if "share" in f.stats else [])
+    if not kinds and len(ctx.figures) >= 2:
+        kinds = ["difference"]
+    for kind in kinds:
+        done = _DO[kind](ctx)
+        if done:
+            return done
+    return lookup(ctx)
+
+
+def _lower(label: str) -> str:
+    """A label inside a sentence: "Average salary" → "average salary", "DDI jobs" kept."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _write(ctx: Ctx, inputs: list[Metric], working: str, result: str, what: str) -> str:
+    out = ctx.out
+    refs = "".join(f"[{n}]" for n in dict.fromkeys(out.cite_metric(m) for m in inputs))
+    out.add(f"{what}: **{result}** {refs} (calculated from the snapshot's figures).")
+    out.add(out.calculation(f"{working} = {result}"))
+    return "derived"
+
+
+def _operands(ctx: Ctx) -> tuple[Metric, Metric] | None:
+    """Two figures of one unit: the two the question names (in its order), or a figure and
+    the one it is compared with (its national comparator, its FDI/DDI counterpart)."""
+    pool = _candidates(ctx)
+    if not ctx.frame.stats & {"share", "percent"}:  # amounts and counts, unless shares are asked
+        pool = [m for m in pool if not m.is_percent] or pool
+    if not pool:
+        return None
+    head = pool[0]
+    named = [m for m in pool[1:6] if m.commensurable(head) and m.metric_id != head.metric_id
+             and (m.measures, m.modifiers) != (head.measures, head.modifiers)
+             and m.document == head.document]
+    scores = {c.metric.metric_id: c.score for c in ctx.evidence.figures}
+    close = [m for m in named if scores.get(head.metric_id, 0) - scores.get(m.metric_id, -99) <= CLOSE_SECOND]
+    other = close[0] if close and not ctx.context.figures else ctx.facts.paired(head)
+    if other is None and named and len(ctx.frame.measures | ctx.frame.modifiers) > 1:
+        other = named[0]
+    if other is None:
+        return None
+    first = _first_named(ctx, head, other)
+    return (head, other) if first is head else (other, head)
+
+
+def _first_named(ctx: Ctx, a: Metric, b: Metric) -> Metric:
+    """Which of two figures the question names first (by their modifiers or measures)."""
+    stems = list(ctx.frame.stems)
+    tags = ctx.facts.understanding.tag(stems)
+
+    def pos(m: Metric) -> int:
+        own = (m.modifiers - (a.modifiers & b.modifiers)) or (m.measures - (a.measures & b.measures))
+        return min((t.start for t in tags if t.concept in own), default=len(stems))
+
+    return a if pos(a) <= pos(b) else b
+
+
+def _ratio(ctx: Ctx) -> str:
+    pair = _operands(ctx)
+    if not pair or not pair[1].value:
+        return ""
+    a, b = pair
+    r = a.value / b.value
+    return _write(ctx, [a, b], f"{a.display} ÷ {b.display}", f"{r:.2f}",
+                  f"Ratio of {_lower(a.label)} to {_lower(b.label)}")
+
+
+def _difference(ctx: Ctx) -> str:
+    pair = _operands(ctx)
+    if not pair:
+        return ""
+    a, b = sorted(pair, key=lambda m: -m.value)
+    d = a.value - b.value
+    result = f"{d:.2f}".rstrip("0").rstrip(".") + " percentage points" if a.is_percent \
+        else number(d, a.unit)
+    return _write(ctx, [a, b], f"{a.display} − {b.display}", result,
+                  f"Difference between {_lower(a.label)} (the larger) and {_lower(b.label)}")
+
+
+def _points(ctx: Ctx) -> str:
+    return _difference(ctx)
+
+
+def _sum(ctx: Ctx) -> str:
+    pair = _operands(ctx)
+    if not pair:
+        return ""
+    a, b = pair
+    return _write(ctx, [a, b], f"{a.display} + {b.display}", number(a.value + b.value, a.unit),
+                  f"{a.label} and {b.label} combined")
+
+
+def _per_unit(ctx: Ctx) -> str:
+    facts = ctx.facts
+    u = facts.understanding
+    tags = u.tag(list(ctx.frame.stems))
+    cut = next((t.end for t in tags if t.category == "derive" and t.concept == "per_unit"), None)
+    per = {t.concept for t in tags if t.category == "measures" and cut is not None and t.start >= cut}
+    mods = ctx.frame.modifiers
+    head = next((m for m in _candidates(ctx) if not m.is_percent and "mean" not in m.stats
+                 and mods <= m.modifiers and (m.is_money or per and not m.measures & per)), None)
+    if head is None:
+        return ""
+    divisors = [d for d in facts.divisors(head) if d is not head]
+    if per:
+        divisors = [d for d in divisors if d.measures & per] or \
+            [m for m in _candidates(ctx) if m.measures & per and m.is_count
+             and m.modifiers == head.modifiers and m.document == head.document]
+    if not divisors or not divisors[0].value:
+        return ""
+    d = divisors[0]
+    result = number(head.value / d.value, head.unit)
+    return _write(ctx, [head, d], f"{head.display} ÷ {d.display}", result,
+                  f"{head.label} per {_noun(d)}")
+
+
+def _noun(m: Metric) -> str:
+    """What one unit of a count is called: "seed investment", "DDI project", "business"."""
+    label = m.label.split("(")[0].split(":")[-1].strip()
+    low = label.lower()
+    for lead in ("number of ", "total ", "estimated "):
+        if low.startswith(lead):
+            low = low[len(lead):]
+    low = re.sub(r"\s*\d{4}.*$", "", low).strip()
+    words = low.split()
+    if words:
+        last = words[-1]
+        words[-1] = last[:-3] + "y" if last.endswith("ies") else last[:-1] if last.endswith("s") else last
+    noun = " ".join(words)
+    for mod in ("fdi", "ddi"):
+        noun = re.sub(rf"\b{mod}\b", mod.upper(), noun)
+    return noun or "unit"
+
+
+def _share_of(ctx: Ctx) -> str:
+    head = next((m for m in _candidates(ctx) if ctx.facts.whole(m) is not None), None)
+    if head is None:
+        return ""
+    whole = ctx.facts.whole(head)
+    if whole is None or not whole.value or head.is_percent:
+        return ""
+    share = 100 * head.value / whole.value
+    return _write(ctx, [head, whole], f"{head.display} ÷ {whole.display} × 100", f"{share:.1f}%",
+                  f"{head.label} as a share of {_lower(whole.label)}")
+
+
+def _complement(ctx: Ctx) -> str:
+    facts = ctx.facts
+    done = ""
+    for head in _candidates(ctx)[:4]:
+        pair = facts.ratio_parts(head) if head.is_percent else None
+        if pair is None and head.is_count:
+            pair = next(((a, b) for p in facts.metrics if (ab := facts.ratio_parts(p))
+                         for a, b in [ab] if head in (a, b)), None)
+        if pair:
+            a, b = pair
+            return _write(ctx, [a, b], f"{b.display} − {a.display}", number(b.value - a.value, b.unit),
+                          f"{b.label} minus {_lower(a.label)}")
+        parts = facts.parts(head)
+        if parts:  # the whole less its named parts: for the count and for the amount asked
+            rest = head.value - sum(p.value for p in parts)
+            working = f"{head.display} − " + " − ".join(p.display for p in parts)
+            done = _write(ctx, [head, *parts], working, number(rest, head.unit),
+                          f"{head.label} not in " + " or ".join(_lower(p.label) for p in parts))
+            continue
+        if head.is_percent and not done:
+            return _write(ctx, [head], f"100% − {head.display}", f"{100 - head.value:.1f}%",
+                          f"The rest of {_lower(head.label)}")
+    return done
+
+
+def _base_growth(ctx: Ctx) -> str:
+    facts = ctx.facts
+    for head in _candidates(ctx):
+        g = facts.growth(head)
+        if g and not head.is_percent:
+            base = head.value / (1 + g[0].value / 100)
+            return _write(ctx, [head, g[0]], f"{head.display} ÷ (1 + {g[0].display})",
+                          number(round(base), head.unit), f"Implied starting level of {_lower(head.label)}")
+    return ""
+
+
+def _base_share(ctx: Ctx) -> str:
+    facts = ctx.facts
+    for head in _candidates(ctx):
+        shares = facts.shares(head) if not head.is_percent else []
+        if shares and shares[0].value:
+            total = head.value / (shares[0].value / 100)
+            return _write(ctx, [head, shares[0]], f"{head.display} ÷ {shares[0].display}",
+                          number(total if head.is_money else round(total), head.unit),
+                          f"Implied UK total for {_lower(head.label)}")
+    return ""
+
+
+_DO = {"ratio": _ratio, "difference": _difference, "points": _points, "sum": _sum,
+       "per_unit": _per_unit, "share_of": _share_of, "complement": _complement,
+       "base_growth": _base_growth, "base_share": _base_share}

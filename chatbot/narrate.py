@@ -1,0 +1,292 @@
+"""Narrate: planners that answer in the snapshot's sentences — lists, "which of those",
+explanations, overviews, highlights, definitions — and chat.
+
+In: a ``Ctx`` (see ``plan``) with ranked passages; ``extras`` carries the glossary, the section
+names and the document title. Out: lines in the composer. Passages are quoted word for word;
+figures named in an overview come from the figures table.
+"""
+
+from __future__ import annotations
+
+import re
+
+from chatbot.compose import sentence
+from chatbot.plan import Ctx, decline, lookup
+from chatbot.resolve import Passage
+from chatbot.text import stem, words
+
+#: Sentences an explanation quotes at most.
+MAX_SENTENCES = 3
+#: Figures a section overview names at most.
+OVERVIEW_FIGURES = 8
+#: An overview of a topic (not a section) needs passages holding this share of its words.
+TOPIC_COVERAGE = 0.6
+
+
+def _items(text: str, kind: str = "list", figures: tuple[str, ...] = ()) -> list[str]:
+    """The items of a listing panel ("Label: a; b; c"), each ending where a figure the panel
+    states begins ("Leicester | 4 universities high ranked"); a sentence is one item."""
+    if kind != "list":
+        return [text.strip()]
+    body = text.split(":", 1)[1] if ":" in text.split(";")[0] else text
+    for quote in figures:
+        at = body.find(quote[:30]) if len(quote) >= 8 else -1
+        body = body[:at] if at > 0 else body
+    parts = [p.strip(" .") for p in body.split(";") if p.strip(" .")]
+    return parts if len(parts) > 1 else [text.strip()]
+
+
+def _panel_figures(ctx: Ctx, chunk) -> tuple[str, ...]:
+    """The quotes of the figures a passage states."""
+    return tuple(ctx.facts.by_id[i].quote for i, c in ctx.out.chunk_of.items()
+                 if c.chunk_id == chunk.chunk_id and i in ctx.facts.by_id)
+
+
+def _relevant(ctx: Ctx, kinds: tuple[str, ...] = (), spread: float = 0.25) -> list[Passage]:
+    ps = [p for p in ctx.verdict.passages if not kinds or p.chunk.kind in kinds]
+    if not ps:
+        return []
+    best = ps[0]
+    return [p for p in ps if p.score >= best.score - spread and p.coverage >= 0.8 * best.coverage]
+
+
+def listing(ctx: Ctx) -> str:
+    if "source" in ctx.frame.content:
+        return sources(ctx)
+    best = _relevant(ctx)
+    if not best:
+        return lookup(ctx) if ctx.verdict.figures else decline(ctx)
+    ps = [p for p in best if p.chunk.kind in ("list", "prose")]
+    if not ps:  # a figure panel is not a list of names
+        return decline(ctx)
+    out = ctx.out
+    panels = [p for p in ps if len(_items(p.text, p.chunk.kind)) > 1][:2]  # two lists alike: both
+    for lead in panels:
+        n = out.cite_passage(lead.text, lead.chunk)
+        label = lead.text.split(":", 1)[0]
+        items = _items(lead.text, lead.chunk.kind, _panel_figures(ctx, lead.chunk))
+        out.add(f"The snapshot lists these under “{label}” [{n}]:")
+        out.add("\n".join(f"- {i}" for i in items))
+        out.items.extend(items)
+    if panels:
+        return "list"
+    section = ps[0].chunk.section  # every item of that section the question touches
+    kind = ps[0].chunk.kind
+    items = [p for p in ctx.verdict.passages if p.chunk.section == section and p.chunk.kind == kind
+             and p.coverage >= ps[0].coverage / 2][:6]
+    for p in sorted(items, key=lambda p: p.chunk.start):
+        n = out.cite_passage(p.text, p.chunk)
+        out.add(f"- {p.text} [{n}]")
+        out.items.append(p.text)
+    return "list"
+
+
+def filtering(ctx: Ctx) -> str:
+    """The items of the last list that the follow-up picks: by place, by a word they share
+    ("the money one" → Finance), by position ("the second one") or by another list."""
+    items = list(ctx.context.items)
+    if not items and ctx.context.figures:  # "only the jobs ones": the last figures, narrowed
+        figs = [ctx.facts.by_id[i] for i in ctx.context.figures if i in ctx.facts.by_id]
+        keep = [m for m in figs if m.measures & f.measures] if (f := ctx.frame).measures else []
+        for m in keep or figs:
+            ctx.out.add(ctx.out.figure(m))
+        return "figures"
+    if not items:
+        return listing(ctx)
+    f = ctx.frame
+    u = ctx.facts.understanding
+    keep = [items[n - 1 if n > 0 else n] for t in f.tokens
+            if (n := u.ordinals.get(t)) and abs(n) <= len(items)]
+    shared = {w for w in _item_words(items) if sum(w in _item_words([i]) for i in items) * 2 > len(items)}
+    want = (set(f.content) | {stem(t) for t in f.tokens}) & (_item_words(items) - shared)
+    places = set(f.places) - {"midlands"}
+    corpus = ctx.extras.get("corpus_text", "")
+    other = [p for p in ctx.verdict.passages[:3] if p.chunk.kind == "list" and p.coverage >= 0.5
+             and not any(i in p.text for i in items)]
+    if not keep and other and not places:  # "which of those also …": the items another list shares
+        also = {stem(w) for p in other for w in words(p.text)}
+        keep = [i for i in items if {stem(w) for w in words(i)} - {"university"} <= also]
+    for item in items if not keep else []:
+        windows = [_around(corpus, m.start(), m.end()) for m in re.finditer(re.escape(item), corpus)] \
+            or [item.lower()]
+        if places and any(p in w for p in places for w in windows) or \
+                not places and want and want & {stem(w) for w in words(item)}:
+            keep.append(item)
+    out = ctx.out
+    if not keep:
+        out.add("None of those match. They were: " + "; ".join(items) + ".")
+        return "list"
+    source = _source_of(ctx, keep)
+    ref = f" [{out.cite_passage(source.quote, source)}]" if source is not None else ""
+    out.add(f"Of those, {len(keep) if len(keep) > 1 else 'this one'} matches{ref}:" if len(keep) == 1
+            else f"Of those, these match{ref}:")
+    out.add("\n".join(f"- {i}" for i in keep))
+    out.items.extend(keep)
+    return "list"
+
+
+def _around(corpus: str, start: int, end: int) -> str:
+    """An item where the snapshot names it, with what it says right after it up to the next
+    item ("Medilink (Nottingham);"), never its neighbours in the list."""
+    after = corpus[end:end + 40]
+    cut = min((i for i in (after.find(";"), after.find("\n")) if i >= 0), default=len(after))
+    return corpus[start:end + cut].lower()
+
+
+def _source_of(ctx: Ctx, items: list[str]):
+    """The passage the items were quoted from."""
+    return next((c for c in ctx.out.chunks if all(i in c.quote for i in items)), None)
+
+
+def _provider(name: str) -> bool:
+    """Does a footnote name a data provider ("Wavteq 2022"), not define ("20%+ growth …")?"""
+    ws = [w for w in re.findall(r"[A-Za-z][\w']*", name) if w.lower() not in ("and", "for", "of", "the")]
+    caps = [w for w in ws if w[0].isupper()]
+    return bool(ws) and len(caps) * 2 >= len(ws) and not re.search(r"[%>]", name)
+
+
+def sources(ctx: Ctx) -> str:
+    """The data sources the snapshot's footnotes name, each with a footnote that names it."""
+    out = ctx.out
+    seen: dict[str, object] = {}
+    for c in sorted(out.chunks, key=lambda c: c.start):
+        named = _provider(c.source)
+        if c.kind == "footnote" and named and c.source not in seen:
+            seen[c.source] = c
+    out.add("The snapshot's footnotes name these data sources:")
+    for name, chunk in seen.items():
+        out.add(f"- {name} [{out.cite_passage(chunk.quote, chunk)}]")
+    return "list"
+
+
+def _item_words(items: list[str]) -> set[str]:
+    return {stem(w) for i in items for w in words(i)}
+
+
+def explain(ctx: Ctx) -> str:
+    ps = [p for p in _relevant(ctx, spread=0.15)[:MAX_SENTENCES]]
+    if not ps:
+        return lookup(ctx) if ctx.verdict.figures else decline(ctx)
+    if len(ps) > 1 and all(p.chunk.kind == "list" for p in ps):  # "what does it recommend?"
+        return listing(ctx)  # items of a list: every one the question touches, in order
+    out = ctx.out
+    for p in sorted(ps, key=lambda p: (p.chunk.start, p.text)):
+        out.add(f"{p.text} [{out.cite_passage(p.text, p.chunk)}]")
+    return "prose"
+
+
+def overview(ctx: Ctx) -> str:
+    out = ctx.out
+    facts = ctx.facts
+    section = _section(ctx)
+    if section:
+        figs = [m for m in facts.metrics if m.section == section and m.kind in ("figure", "table_row")]
+        heads = list({m.panel or m.metric_id: m for m in reversed(figs)}.values())[::-1]
+        figs = heads + [m for m in figs if m not in heads]  # each panel's headline first
+        out.add(f"The {section} in figures:")
+        for m in sorted(figs[:OVERVIEW_FIGURES], key=lambda m: facts.position[m.metric_id]):
+            out.add(f"- {sentence(m, out.cite_metric(m))}")
+        return "overview"
+    # a topic beyond the snapshot's own subject ("the recommendations", not "the health cluster")
+    subject = {stem(w) for w in words(ctx.extras.get("title", ""))} | \
+        {w for p in ctx.frame.places for key in facts.understanding.phrases_of("places", p) for w in key}
+    known = {stem(w) for c in ctx.out.chunks for w in words(c.text)}
+    telling = [c for c in ctx.frame.content if c not in subject and c in known]
+    topical = [p for p in ctx.verdict.passages if p.coverage >= TOPIC_COVERAGE] if telling else []
+    if topical:  # "an overview of the recommendations": the passages on that topic
+        return listing(ctx) if any(p.chunk.kind == "list" for p in topical[:2]) else explain(ctx)
+    intro = [c for c in out.chunks if c.section == "Introduction" and c.kind == "prose"]
+    for c in sorted(intro, key=lambda c: c.start)[:1]:
+        first = c.quote.split(". ")[0].rstrip(".") + "."
+        out.add(f"{first} [{out.cite_passage(first, c)}]")
+    context = sorted((c for c in out.chunks if c.section == "Cluster in context"),
+                     key=lambda c: c.start)
+    if context:
+        out.add("The snapshot's headline figures:")
+        for c in context:
+            out.add(f"- {c.quote} [{out.cite_passage(c.quote, c)}]")
+    return "overview"
+
+
+def _section(ctx: Ctx) -> str:
+    asked = set(ctx.frame.stems)
+    for name in ctx.extras.get("sections", ()):
+        key = {stem(w) for w in words(name)} - {"ecosystem"}
+        if key and key <= asked:
+            return name
+    return ""
+
+
+def highlights(ctx: Ctx) -> str:
+    out = ctx.out
+    notes = sorted((c for c in out.chunks if c.section == "Commentary" and c.kind == "list"),
+                   key=lambda c: c.start)
+    out.add("Some things that stand out in the snapshot:")
+    for c in notes:
+        out.add(f"- {c.quote} [{out.cite_passage(c.quote, c)}]")
+    return "highlights"
+
+
+def define(ctx: Ctx) -> str:
+    """An abbreviation the snapshot spells out, or the footnote that defines a measure."""
+    glossary: dict = ctx.extras.get("glossary", {})
+    asked = [a for a in ctx.frame.acronyms if a in glossary] or \
+        [t.upper() for t in ctx.frame.tokens if t.upper() in glossary]
+    out = ctx.out
+    unknown = [a for a in ctx.frame.acronyms if a not in glossary and len(a) > 1]
+    if unknown and not asked:  # an abbreviation the snapshot uses without spelling it out
+        used = next((p for p in ctx.verdict.passages if unknown[0] in p.text), None)
+        if used is not None:
+            shown = used.text if len(used.text) <= 120 else used.text[:120].rsplit(" ", 1)[0] + " …"
+            out.add(f"The snapshot doesn't spell out {unknown[0]}; it uses it in “{shown}” "
+                    f"[{out.cite_passage(used.text, used.chunk)}].")
+            return "not_found"
+    for acro in asked[:2]:
+        expansion, text, chunk = glossary[acro]
+        out.add(f"In the snapshot, {acro} stands for **{expansion}** [{out.cite_passage(text, chunk)}].")
+    figs = [m for m in ctx.verdict.figures or ctx.facts.metrics if m.measures & ctx.frame.measures]
+    defined = next((m for m in figs if m.footnote and not re.search(r"(19|20)\d{2}\s*$", m.footnote)),
+                   None)
+    note = _footnote_of(ctx, defined) if defined is not None else None
+    if note is not None and (not asked or defined.label.lower().startswith(
+            glossary[asked[0]][0].lower().split()[0])):
+        out.add(f"The snapshot defines {defined.label.lower()} in a footnote: “{note.quote}” "
+                f"[{out.cite_passage(note.quote, note)}].")
+    if not out.lines:
+        return explain(ctx)
+    return "define"
+
+
+def _footnote_of(ctx: Ctx, m):
+    return next((c for c in ctx.out.chunks if c.kind == "footnote" and c.section == m.section
+                 and c.document == m.document and c.quote and c.quote in m.footnote), None)
+
+
+def chat(ctx: Ctx) -> str:
+    kind = ctx.frame.chat or "help"
+    title = re.sub(r"\s*\d{4}$", "", ctx.extras.get("title", "the snapshot"))
+    out = ctx.out
+    text = {
+        "greeting": f"Hello! I answer questions about the {title}: figures with their sources, "
+                    "summaries, comparisons, calculations and checks of claims.",
+        "thanks": "You're welcome. Ask me anything else about the snapshot.",
+        "bye": "Goodbye. Come back any time with another question about the snapshot.",
+        "help": f"I answer questions about the {title} from its own words: a figure with its "
+                "source and period, an overview of a section, a comparison (FDI vs DDI), a "
+                "calculation (an average per deal), a check of a claim, or what the report "
+                "recommends. Every figure comes with a quote you can check.",
+    }.get(kind)
+    if kind == "about":
+        note = ctx.extras.get("about")
+        if note is not None:
+            quote, chunk = note
+            out.add(f"This is the Midlands Engine's {title}. [{out.cite_passage(quote, chunk)}]")
+            out.add(f"“{quote}”")
+            return "chat"
+        text = f"This is the {title}."
+    out.add(text or "Hello!")
+    return "chat"
+
+
+NARRATORS = {"list": listing, "filter": filtering, "explain": explain, "overview": overview,
+             "highlights": highlights, "define": define, "chat": chat}

@@ -1,0 +1,410 @@
+"""Read: a user message → a frozen ``Frame`` (what is asked, about what, under which
+constraints). Once per turn; nothing is looked up or answered here.
+
+In: cleaned text (``inputs``), the ``Understanding`` data and the intent classifier. Out: a
+``Frame``. The message is cut into clauses (sentences, a short lead-in before a colon, and
+"… and how/what …" sub-questions); each clause is classified. Greetings, thanks, filler and
+injected instructions are set aside when a real question remains; what a clause leaves out
+(its measure, its modifier) it borrows from the other clauses of the same message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from chatbot.classify import FALLBACK, IntentModel
+from chatbot.text import STOPWORDS, Quantity, canonical, quantities, stem, words, year_ranges
+from chatbot.understanding import Understanding
+
+#: Intents that do not ask anything of the snapshot on their own ("who published this?" does).
+ASIDE = ("chat.greeting", "chat.thanks", "chat.bye", "chat.help", "filler", "injection")
+# HTML in a question is markup, not words (a script's body included); a link is not a question
+_TAG_RE = re.compile(r"<(script|style)\b.{0,2000}?</\1\s*>|<[^>]{0,200}>|\b(?:https?://|www\.)\S+",
+                     re.I | re.S)
+# a sentence ends at . ! ? (not the "No." of "No. of spinouts", nor "vs.") or a line break
+_SENTENCE_RE = re.compile(r"(?<=[.!?])(?<!\b[Nn][Oo]\.)(?<!\b[Vv][Ss]\.)\s+|(?<=[?!])(?=[A-Z])|\n+")
+_LEAD_RE = re.compile(r"^\s*([^:?]{1,40}):\s+(?=\S)")  # "Quick question: …"
+_SUBQ_RE = re.compile(r",?\s+(?:and|but|also)\s+(?=(?:how|what|which|where|who|when|why|is|are|"
+                      r"does|did)\b)", re.I)
+_ACRONYM_RE = re.compile(r"\b[A-Z][A-Z&]{1,5}s?\b")
+_NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|NHS))*")
+#: Operations a clause that names nothing passes on to the next ("Confirm: …", "Source? …").
+SETS_UP = ("verify", "provenance", "compare", "derive", "define", "overview")
+#: Vocabulary categories that ask for a number ("the [population] of", "the [value] of").
+AMOUNTS = ("quantities", "amounts")
+#: A clause this short with no measure of its own leans on the previous turn.
+SHORT_CLAUSE = 5
+#: A message with more than this share of words neither English nor the snapshot's is not read.
+UNREADABLE = 0.5
+#: A word used by this many intents' examples is an asking word ("what", "give", "how")…
+ASKING_INTENTS = 3
+#: …unless fewer than this share of the snapshot's passages use it (then it names a topic).
+TOPIC_DF = 0.25
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What one message asks."""
+
+    text: str  # the asking clauses, joined
+    op: str  # an intent without its "chat." prefix: lookup, derive, … or chat / fallback
+    chat: str = ""  # greeting | thanks | help | about | bye when op == "chat"
+    confidence: float = 0.0
+    tokens: tuple[str, ...] = ()
+    stems: tuple[str, ...] = ()
+    measures: frozenset[str] = frozenset()
+    modifiers: frozenset[str] = frozenset()
+    stats: frozenset[str] = frozenset()
+    derive: frozenset[str] = frozenset()
+    breakdown: bool = False
+    places: frozenset[str] = frozenset()
+    numbers: tuple[Quantity, ...] = ()  # numbers stated as claims (years excluded)
+    years: tuple[int, ...] = ()
+    ranges: tuple[tuple[int, int], ...] = ()
+    acronyms: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    content: tuple[str, ...] = ()  # stems that say what the question is about
+    unknown: tuple[str, ...] = ()  # words neither the snapshot nor the vocabulary knows
+    documents: tuple[str, ...] = ()
+    elliptical: bool = False
+    parts: tuple[Frame, ...] = ()  # sub-questions of one message
+    aside: tuple[str, ...] = ()  # intents of the clauses set aside
+    injected: bool = False
+    direction: str = ""  # up | down: the way a claim says a figure goes
+    joined: bool = False  # several things asked with "and" ("spinouts and accelerators")
+    refers: bool = False  # points back to an earlier answer ("that", "what about …")
+    conflict: bool = False  # says figures disagree ("I've seen different numbers")
+    asked: str = ""  # the noun a "how many X" / "what is the X of" question asks for…
+    asked_known: bool = True  # …and whether the snapshot or the vocabulary knows it
+    compares: bool = False  # asks to compare ("how does that stack up against …")
+    outside: bool = False  # asks about another edition, another time or the future
+    lead: str = ""  # the measure named first (what a "jobs from … projects" question counts)
+    compound: tuple[str, ...] = ()  # measures named side by side ("university spin-off companies")
+    value_ask: bool = False  # asks for a number ("how many …", "what is the population of …")
+    wh: bool = False  # opens with a question word (a claim then is a description, not a claim)
+    readable: bool = True  # most of its words are English the bot reads
+    defining: bool = False  # asks what a term means in so many words ("stand for", "counts as")
+    currency: bool = False  # an amount of money is asked for in so many words (£, dollars)
+    clauses: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def asks_figure(self) -> bool:
+        return self.op in ("lookup", "compare", "derive", "verify", "provenance")
+
+
+class Reader:
+    """Reads messages with one understanding and one classifier."""
+
+    def __init__(self, understanding: Understanding, model: IntentModel,
+                 documents: list[str] | None = None, corpus_df: dict[str, float] | None = None,
+                 terms: frozenset[str] = frozenset()) -> None:
+        self.u = understanding
+        self.terms = terms  # abbreviations the snapshot spells out ("OLS"), in any case
+        self.model = model
+        self.documents = documents or []
+        # Words many intents use say how something is asked, not what about — unless the
+        # snapshot uses them in a few passages only (then they name a topic: "universities").
+        uses: Counter[str] = Counter()
+        for examples in understanding.intents.values():
+            uses.update({stem(w) for e in examples for w in understanding.tokens(e)})
+        df = corpus_df or {}
+        self.asking = frozenset(w for w, n in uses.items()
+                                if n >= ASKING_INTENTS and not 0 < df.get(w, 0) < TOPIC_DF)
+
+    def read(self, text: str) -> Frame:
+        text = canonical(_TAG_RE.sub(" ", text))
+        clauses = self._clauses(text)
+        polite = [c for c in clauses if self._all_courtesy(c)]
+        rest = [c for c in clauses if c not in polite]
+        if polite and not any(w not in STOPWORDS for c in rest for w in words(c)):
+            clauses = polite  # "hello there": nothing but courtesy
+        elif rest:  # "Hi! … Thanks": the courtesies go, the question stays
+            clauses = rest
+        frames = [self._clause(c) for c in clauses] or [self._clause(text)]
+        if polite and clauses == polite:  # only courtesies: the first one's kind says which
+            kind = next((f for f in frames if f.op == "chat"), None)
+            frames = [replace(f, op="chat", chat=kind.chat if kind else "greeting") for f in frames]
+        asking = [f for f in frames if not _aside(f)]
+
+        aside = tuple(f.op if f.op != "chat" else "chat." + f.chat for f in frames if f not in asking)
+        injected = any(f.op == "injection" for f in frames)
+        if not asking:
+            lead = max(frames, key=lambda f: (f.op == "injection", f.confidence))
+            if lead.op == "injection" and (lead.measures or lead.stats):
+                asking = [replace(lead, op="lookup", numbers=())]  # the question inside it
+            elif lead.op == "filler" and lead.measures:
+                asking = [replace(lead, op="lookup")]
+            elif lead.op in ("filler", "fallback") and not lead.content:
+                return replace(lead, op="chat", chat="help", aside=aside, injected=injected,
+                               clauses=tuple(clauses))  # nothing asked: say what the bot can do
+            else:
+                return replace(lead, aside=aside, injected=injected, clauses=tuple(clauses))
+        folded: list[Frame] = []
+        for f in asking:  # a fragment ("I've seen different numbers") continues the clause before
+            if folded and _empty(folded[-1]):  # "Check this: …", "Confirm: …" sets up what follows
+                lead = folded.pop()
+                f = replace(_merge([f, lead]), op=lead.op if lead.op in SETS_UP else f.op)
+            if folded and f.elliptical and not (f.stats or f.modifiers or f.derive):
+                folded[-1] = _merge([folded[-1], f])
+            elif folded and folded[-1].conflict and not _asks(folded[-1]) and _asks(f):
+                folded[-1] = _merge([f, folded[-1]])  # "one page says 5,500, elsewhere …. How many?"
+            else:
+                folded.append(f)
+        asking = [_borrow(f, frames) for f in folded]
+        head = asking[0] if len(asking) == 1 else _merge(asking)
+        return replace(head, aside=aside, injected=injected, clauses=tuple(clauses),
+                       parts=tuple(asking) if len(asking) > 1 else ())
+
+    def _readable(self, toks: list[str]) -> bool:
+        """Are most words English or the snapshot's (a question in another language is not)?"""
+        alpha = [t for t in toks if t.isalpha()]
+        foreign = [t for t in alpha if not self.u.knows(t) and t not in self.u.corrector.lexicon]
+        return len(foreign) <= UNREADABLE * max(1, len(alpha))
+
+    def _clauses(self, text: str) -> list[str]:
+        out: list[str] = []
+        for sentence in _SENTENCE_RE.split(text):
+            polite = self._courtesies(sentence)  # "Please, journalist on deadline: …"
+            if len(polite) > 1 and self._all_courtesy(polite[0]):
+                out.append(polite[0])
+                sentence = sentence[len(polite[0]):].lstrip(" ,")
+            while (lead := _LEAD_RE.match(sentence)) and len(lead.group(1).split()) <= 4:
+                out.append(lead.group(1))  # "Quick question: VC analyst question: …"
+                sentence = sentence[lead.end():]
+            for part in _SUBQ_RE.split(sentence):
+                out.extend(self._courtesies(part))
+        return [c.strip() for c in out if re.search(r"\w", c)]
+
+    def _all_courtesy(self, clause: str) -> bool:
+        toks = words(clause)
+        lead, trail = self.u.courtesy_split(toks)
+        return bool(toks) and lead + trail >= len(toks)
+
+    def _courtesies(self, text: str) -> list[str]:
+        """A clause with its courtesies ("Hi", "thanks", "can you tell me") split off."""
+        raw = text.split()
+        toks = [words(w) for w in raw]
+        flat = [t for ws in toks for t in ws]
+        lead, trail = self.u.courtesy_split(flat)
+        if lead + trail == 0 or lead + trail >= len(flat):
+            return [text]
+        # map token counts back onto the raw words (each raw word holds len(words(w)) tokens)
+        cut_lead = cut_trail = 0
+        count = 0
+        while cut_lead < len(raw) and count + len(toks[cut_lead]) <= lead:
+            count += len(toks[cut_lead])
+            cut_lead += 1
+        count = 0
+        while cut_trail < len(raw) - cut_lead and count + len(toks[-1 - cut_trail]) <= trail:
+            count += len(toks[-1 - cut_trail])
+            cut_trail += 1
+        parts = [" ".join(raw[:cut_lead]), " ".join(raw[cut_lead:len(raw) - cut_trail]),
+                 " ".join(raw[len(raw) - cut_trail:])]
+        return [p for p in parts if p.strip()]
+
+    def _clause(self, text: str) -> Frame:
+        toks = self.u.tokens(text)
+        stems = [stem(t) for t in toks]
+        tags = self.u.tag(stems)
+        by: dict[str, set[str]] = {}
+        tagged: set[int] = set()
+        for t in tags:
+            by.setdefault(t.category, set()).add(t.concept)
+            tagged.update(range(t.start, t.end))
+        pred = self.model.predict(" ".join(toks) or text)  # typos and shorthand already mended
+        intent = pred.intent if pred.intent != FALLBACK else FALLBACK
+        op, chat = (("chat", intent.split(".", 1)[1]) if intent.startswith("chat.") else (intent, ""))
+        ranges = tuple(year_ranges(text))
+        in_range = {str(y)[-2:] for r in ranges for y in r} | {str(y) for r in ranges for y in r}
+        # stray words before the question proper that name nothing ("=CENTER what is …",
+        # "=A QUARTER how many …") say nothing, and claim nothing
+        at = _opening(toks, tags)
+        begin = at if not any(t.start < at for t in tags) else 0
+        found = re.search(rf"\b{re.escape(toks[begin])}\b", text, re.I) if begin else None
+        cut = found.start() if found else 0
+        nums = [_noun(q, toks, tags) for q in quantities(text) if not q.is_year and q.start >= cut
+                and not (q.unit == "count" and q.written.strip() in in_range)]
+        yrs = tuple(int(q.value) for q in quantities(text) if q.is_year)
+        content = tuple(s for s in stems[begin:] if s not in self.asking and s not in STOPWORDS
+                        and not s.isdigit() and len(s) > 1)
+        content += tuple(stem(t.concept) for t in tags if t.category == "topics")
+        unknown = tuple(t for t in toks if t.isalpha() and len(t) > 2 and not self.u.knows(t))
+        acronyms = tuple(a.rstrip("s") if a[:-1].isupper() and a.endswith("s") else a
+                         for a in _ACRONYM_RE.findall(text)) if not text.isupper() else ()
+        acronyms += tuple(dict.fromkeys(t.upper() for t in toks
+                                        if t.upper() in self.terms and t.upper() not in acronyms))
+        low = text.lower()
+        docs = tuple(d for d in self.documents if d.split(" — ")[0].lower() in low)
+        measures = frozenset(by.get("measures", ()))
+        asked, asked_measure, phrase, value_ask = _asked(toks, tags)
+        head = _heads(toks, tags, AMOUNTS)  # "GVA per head?", "value of …"
+        if head is not None and head.category == "quantities" and not asked:
+            phrase = tuple(toks[head.start:head.end])
+            asked, asked_measure = phrase[-1], False
+        unheard = [toks[t.start] for t in tags if t.category == "quantities" and toks[t.start] in phrase
+                   and stem(toks[t.start]) not in self.u.corpus_stems]
+        if unheard:  # "what's the [median] salary": a quantity the snapshot never gives
+            asked, asked_measure, phrase = unheard[0], False, (unheard[0],)
+        elliptical = not measures and (len(toks) <= SHORT_CLAUSE or bool(by.get("references")))
+        return Frame(
+            text=text, op=op, chat=chat, confidence=pred.probability, tokens=tuple(toks),
+            stems=tuple(stems), measures=measures,
+            modifiers=frozenset(by.get("modifiers", ())), stats=frozenset(by.get("stats", ())),
+            derive=frozenset(by.get("derive", ())), breakdown=bool(by.get("breakdowns")),
+            places=frozenset(by.get("places", ())), numbers=tuple(nums), years=yrs, ranges=ranges,
+            acronyms=acronyms, names=tuple(_NAME_RE.findall(text)), content=content,
+            unknown=unknown, documents=docs, elliptical=elliptical,
+            # the way a claim says a figure goes; words before the question proper are not it
+            direction=next(iter(sorted(t.concept for t in tags if t.category == "direction"
+                                       and t.start >= _opening(toks, tags))), ""),
+            joined=_joined(toks, tags),
+            refers=bool(by.get("references")), conflict=bool(by.get("conflicts")),
+            asked=asked, asked_known=len(asked) < 3 or asked_measure or any(
+                stem(t) in self.u.corpus_stems for t in phrase),
+            value_ask=value_ask or head is not None,
+            wh=bool(toks) and toks[0] in _WH or any(t.category == "requests" and t.start == 0
+                                                      for t in tags),
+            readable=self._readable(toks), defining=bool(by.get("defining")),
+            compares=bool(by.get("comparison")), outside=bool(by.get("outside")),
+            lead=next((t.concept for t in tags if t.category == "measures"), ""),
+            compound=_compound(tags),
+            currency=bool({"pounds", "dollars", "gbp", "usd"} & set(toks))
+            or bool(re.search(r"(?:^|\s)[£$](?=\s+[a-z])", low))
+            or any(q.unit in ("GBP", "USD") for q in nums))
+
+
+_WH = frozenset("what which who whom whose where when why how".split())
+#: Openings after which comes the noun a question asks for ("what is the [population] of").
+_OPENINGS = (("what", "the"), ("what", "is", "the"), ("what", "was", "the"), ("what", "are", "the"),
+             ("what", "were", "the"), ("who", "is", "the"), ("who", "are", "the"), ("who", "runs"),
+             ("who", "leads"), ("who", "owns"))
+
+
+def _asked(toks: list[str], tags) -> tuple[str, bool, tuple[str, ...], bool]:
+    """The head noun right after "how many" / "number of" / "what is the" — the last word of the
+    phrase before the next small word ("how many [NHS trusts] are there" → "trusts") — and
+    whether that phrase names a measure the vocabulary knows."""
+    starts = [t.end for t in tags if t.category == "stats" and t.concept == "count" and t.start <= 2]
+    for opening in _OPENINGS:
+        n = len(opening)
+        starts += [i + n for i in range(len(toks) - n + 1) if tuple(toks[i:i + n]) == opening]
+    if not starts:
+        return "", False, (), False
+    begin = end = min(starts)
+    while end < len(toks) and toks[end] not in STOPWORDS and toks[end].isalpha():
+        end += 1
+    inside = [t for t in tags if t.start < end and t.end > begin and t.category not in AMOUNTS]
+    quantity = any(t.category in AMOUNTS for t in tags if t.start < end and t.end > begin) or \
+        any(t.category == "stats" and t.end == begin and t.concept == "count" and t.start <= 2
+            for t in tags)
+    if end == begin:
+        return "", False, (), quantity
+    return toks[end - 1], bool(inside), tuple(toks[begin:end]), quantity
+
+
+def _noun(q: Quantity, toks: list[str], tags) -> Quantity:
+    """The count with the measure named right after it ("20 [universities]"), if any."""
+    written = q.written.lower().replace(",", "")
+    at = next((i for i, t in enumerate(toks) if t == written), None)
+    if at is None or q.unit != "count":
+        return q
+    after = next((t for t in tags if t.category == "measures" and at < t.start <= at + 3), None)
+    if after is None:  # "the two [recommendations]": a count of something no figure measures
+        word = next((w for w in toks[at + 1:at + 3] if w.isalpha() and w not in STOPWORDS), "")
+        return replace(q, noun=word)
+    return replace(q, noun=after.concept)
+
+
+def _joined(toks: list[str], tags) -> bool:
+    """Are two measures asked side by side ("spinouts and accelerators", "jobs, projects")?"""
+    spans = sorted((t.start, t.end) for t in tags if t.category == "measures")
+    return any(any(tok in ("and", "plus", "&", ",", "n") for tok in toks[a_end:b_start])
+               and b_start - a_end <= 3 for (_a, a_end), (b_start, _b) in zip(spans, spans[1:], strict=False))
+
+
+def _aside(f: Frame) -> bool:
+    """A clause that asks nothing: a courtesy, filler, an injection, or who is asking
+    ("VC analyst here", "councillor here")."""
+    intent = f"chat.{f.chat}" if f.op == "chat" else f.op
+    persona = 1 < len(f.tokens) <= 4 and f.tokens[-1] == "here" and not f.numbers
+    return intent.startswith(ASIDE) or persona
+
+
+def _opening(toks: list[str], tags) -> int:
+    """Where the claims of a clause start: at its question word when nothing before it names
+    what a claim would be about ("BETER what is …" → 1; "jobs dropped — why?" → 0)."""
+    at = next((i for i, w in enumerate(toks) if w in _WH), 0)
+    return 0 if any(t.category == "measures" and t.start < at for t in tags) else at
+
+
+def _compound(tags) -> tuple[str, ...]:
+    """The measures of the first run of adjacent measure words, in order."""
+    run: list = []
+    for t in sorted((t for t in tags if t.category == "measures"), key=lambda t: t.start):
+        if run and t.start > run[-1].end:
+            break
+        run.append(t)
+    return tuple(dict.fromkeys(t.concept for t in run))
+
+
+def _heads(toks: list[str], tags, categories: tuple[str, ...]):
+    """The phrase of ``category`` that heads the clause — comes before any other telling word
+    ("population of Birmingham?", "GVA per head?"; not "why is the jobs number low") — if any."""
+    places = {i for t in tags if t.category == "places" for i in range(t.start, t.end)}
+    first = next((i for i, w in enumerate(toks) if w not in STOPWORDS and i not in places), None)
+    return next((t for t in tags if t.category in categories and t.start == first), None)
+
+
+def _empty(f: Frame) -> bool:
+    """Does the clause name nothing to look for (no number, measure, place or kind of number)?"""
+    return not (f.numbers or f.measures or f.modifiers or f.stats or f.derive or f.places
+                or f.acronyms or f.names)
+
+
+def _asks(f: Frame) -> bool:
+    """Is the clause a question (rather than a statement that sets one up)?"""
+    return f.wh or f.text.rstrip().endswith("?")
+
+
+def _borrow(f: Frame, frames: list[Frame]) -> Frame:
+    """A clause without a measure or modifier takes them from its message's other clauses."""
+    others = [g for g in frames if g is not f]
+    if not others:
+        return f
+    measures = f.measures or frozenset().union(*(g.measures for g in others))
+    modifiers = f.modifiers or frozenset().union(*(g.modifiers for g in others if g.op != "chat"))
+    if measures == f.measures and modifiers == f.modifiers:
+        return f
+    return replace(f, measures=measures, modifiers=modifiers,
+                   elliptical=f.elliptical and not measures)
+
+
+def _merge(frames: list[Frame]) -> Frame:
+    """One frame for several asking clauses: the first one's intent, every clause's slots."""
+    head = frames[0]
+
+    def union(attr: str) -> frozenset:
+        return frozenset().union(*(getattr(f, attr) for f in frames))
+
+    return replace(
+        head, text=" ".join(f.text for f in frames), measures=union("measures"),
+        modifiers=union("modifiers"), stats=union("stats"), derive=union("derive"),
+        places=union("places"), breakdown=any(f.breakdown for f in frames),
+        numbers=tuple(q for f in frames for q in f.numbers),
+        years=tuple(y for f in frames for y in f.years),
+        ranges=tuple(r for f in frames for r in f.ranges),
+        acronyms=tuple(a for f in frames for a in f.acronyms),
+        names=tuple(n for f in frames for n in f.names),
+        content=tuple(c for f in frames for c in f.content),
+        unknown=tuple(u for f in frames for u in f.unknown),
+        tokens=tuple(t for f in frames for t in f.tokens),
+        stems=tuple(s for f in frames for s in f.stems),
+        elliptical=all(f.elliptical for f in frames),
+        direction=next((f.direction for f in frames if f.direction), ""),
+        joined=True, compares=any(f.compares for f in frames), outside=any(f.outside for f in frames),
+        conflict=any(f.conflict for f in frames),
+        value_ask=any(f.value_ask for f in frames), wh=frames[0].wh,
+        readable=all(f.readable for f in frames), defining=any(f.defining for f in frames),
+        currency=any(f.currency for f in frames))

@@ -1,0 +1,325 @@
+"""Verdict: the one place that decides to answer or decline, and why.
+
+In: a ``Frame`` (after carry) and its ``Evidence``. Out: a ``Verdict`` — the planner to run,
+the figures or passages it may use, and for a decline the reason in the user's own words
+plus the nearest figures the snapshot does have. Reasons come from evidence: an unmet place or
+year, a split the snapshot does not give, a kind of number (growth, share) no figure of that
+measure has, words nothing in the snapshot matches.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from chatbot.facts import Facts, Metric
+from chatbot.read import Frame
+from chatbot.resolve import Candidate, Evidence, Passage
+from chatbot.text import STOPWORDS, stem, words
+
+#: A figure question with no measure of its own needs this score from words and retrieval.
+MIN_FIGURE_SCORE = 2.2
+#: A narrative answer needs a passage holding this share of the question's words.
+MIN_COVERAGE = 0.4
+#: Runner-up figures within this score of the best are answered too ("conflict").
+FIGURE_OPS = ("lookup", "compare", "derive", "verify", "provenance")
+TEXT_OPS = ("explain", "list")
+ALWAYS = ("chat", "overview", "highlights", "filter", "define")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: str  # answer | decline
+    op: str  # the planner to run
+    figures: tuple[Metric, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    reason: str = ""  # for a decline: what the snapshot does not give
+    nearest: tuple[Metric, ...] = ()
+
+
+def decline(reason: str, nearest: tuple[Metric, ...] = ()) -> Verdict:
+    return Verdict("decline", "decline", reason=reason, nearest=nearest)
+
+
+def topic(f: Frame, leave: tuple[str, ...] = ()) -> str:
+    """What the question is about, in its own words (for a decline's reason), without the
+    words in ``leave``; nothing from a message that carried an instruction, never repeated."""
+    if f.injected:
+        return "that"
+    words = [t for t in f.tokens if t in f.unknown] or \
+        [t for t, s in zip(f.tokens, f.stems, strict=True) if s in f.content]
+    words = [w for w in words if not any(ch.isdigit() for ch in w) and w not in leave]
+    return " ".join(dict.fromkeys(words))[:60] or "that"
+
+
+WH_WORDS = ("what", "which", "who", "where", "when", "why", "how")
+SCOPE = "anything outside the snapshot; I answer from its own words and figures"
+
+
+def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
+    if f.op in ("out_of_scope", "injection", "filler"):
+        return decline(SCOPE)
+    if not f.asked_known and f.op not in ("chat", "define"):
+        places = {w for p in f.places for key in facts.understanding.phrases_of("places", p) for w in key}
+        rest = topic(f, leave=(f.asked, *f.tokens[:1], *places))
+        what = " ".join(a for a in f.acronyms if a.lower() == f.asked) or f.asked
+        return decline(what + (f" ({rest})" if rest != "that" else ""), _nearest(ev))
+    asks_figure = bool(f.measures and f.stats & {"count", "money", "share", "percent", "mean"})
+    if f.op in ("overview", "highlights") and (asks_figure or f.breakdown or f.measures and not
+                                               f.numbers and not _names_section(f, facts)) or \
+            f.value_ask and f.op in ("explain", "list", "overview", "highlights", "fallback"):
+        # "how many jobs, according to the summary?", "the estimated headcount" ask a figure;
+        # "the gender split" a breakdown (declined below); "the investment side" an overview
+        f = replace(f, op="lookup")
+    elsewhere = [p for p in f.places if p not in ev.corpus_places]
+    if elsewhere and f.op != "verify":  # a place the snapshot never mentions
+        return decline(f"{topic(f)} (it covers the Midlands only)", _nearest(ev))
+    if not f.readable:
+        return decline("an answer to that: I read questions in English about the snapshot")
+    if f.op == "verify" and f.wh and f.numbers and ev.figures and not f.direction and \
+            _all_stated(f.numbers, ev):
+        f = replace(f, op="explain")  # "why do they think the 18,177 figure is too low?": a true premise
+    named = [n for n in f.names if n.lower() not in ("midlands", "uk", "nhs", "the", *WH_WORDS)]
+    if f.op == "verify" and not (f.numbers or f.direction or named or set(f.places) - {"midlands"}):
+        f = replace(f, op="lookup")  # nothing claimed, nothing to check: "… what is the salary?"
+    if f.outside:
+        return decline("figures from other editions, other years or forecasts (it is one snapshot, "
+                       "as of May 2023)", _nearest(ev))
+    if f.defining and f.acronyms and f.op not in ("chat", "define") and not f.numbers:
+        f = replace(f, op="define")  # "DDI in the investment section — what's that short for?"
+    if f.op == "define" and not f.defining and f.measures - _named_by(f.acronyms, facts):
+        f = replace(f, op="lookup")  # "fdi jobz" names a figure, not a term ("what's OLS" does)
+    if {"fdi", "ddi"} <= f.modifiers and f.op in ("lookup", "list", "overview", "fallback") \
+            and not f.derive:
+        f = replace(f, op="compare")  # "run me through the FDI and DDI numbers"
+    if f.compares and f.op in ("lookup", "fallback") and not f.derive:
+        f = replace(f, op="compare")
+    if f.op in ALWAYS:
+        return Verdict("answer", f.op, passages=ev.passages)
+    if f.op in TEXT_OPS and f.breakdown and not _names_beyond(f, ev):  # "name the 17 companies"
+        return decline(f"{topic(f)} (it names no individual companies and gives no such split)")
+    if f.op in TEXT_OPS and ev.figures and (f.numbers or f.direction):  # a claim to check first
+        top = _claimed(f, ev)
+        stated = not f.wh and any(abs(q.value - top.value) < 1e-9 * max(1.0, top.value)
+                                  for q in f.numbers)
+        if stated or _false_number(f, top) or _false_direction(f, top, facts):
+            return Verdict("answer", "verify", figures=(top,), passages=ev.passages)
+    if not asks_figure and f.op not in ("chat", "define") and _false_place(f, ev):
+        return Verdict("answer", "verify", passages=ev.passages)
+    figures = _figures(f, ev, facts)
+    if f.op in TEXT_OPS or (f.op == "fallback" and not f.measures and not f.stats):
+        good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE] or \
+            [p for p in ev.passages[:1] if f.op == "list" and p.chunk.kind == "list"
+             and p.coverage >= MIN_COVERAGE / 2]  # a list asked for in many words
+        counted = bool(f.measures) and all(facts.by_measure.get(x) for x in f.measures)
+        if good and f.op == "list" and counted and "count" in f.stats and not isinstance(figures, Verdict) \
+                and good[0].chunk.kind in ("figure", "table_row"):
+            return Verdict("answer", "lookup", figures=figures)  # "no. of spinouts?": a panel's figure
+        if good:
+            return Verdict("answer", "explain" if f.op == "fallback" else f.op, passages=tuple(good))
+        if isinstance(figures, Verdict) or f.op == "list" and not counted:
+            return decline(topic(f), _nearest(ev))  # a list of names the snapshot does not give
+        return Verdict("answer", "lookup", figures=figures)
+    if isinstance(figures, Verdict):
+        return figures
+    textual = [x for x in f.measures if not facts.by_measure.get(x)]  # "countries": no figure has it
+    good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
+    if textual and good and f.op in ("lookup", "fallback") and not f.value_ask:
+        return Verdict("answer", "list" if good[0].chunk.kind == "list" else "explain",
+                       passages=tuple(good))
+    op = "lookup" if f.op == "fallback" else f.op
+    claims = [q for q in f.numbers if not _in_label(q, figures[0])]
+    claimed = _claimed(f, ev)
+    stated = not f.wh and any(abs(q.value - claimed.value) < 1e-9 * max(1.0, claimed.value)
+                              for q in claims)
+    if f.conflict and claims and _all_stated(claims, ev):
+        op = "lookup"  # "one page says 5,500, elsewhere 18,000": each is stated; say which is which
+    elif op not in ("verify", "derive", "compare", "provenance") and (
+            _false_number(f, claimed) or len(claims) >= 2 or stated
+            or _false_direction(f, figures[0], facts)):
+        op = "verify"  # "which of the 20 universities …", "11% or 16.9%?": the claim first
+    if op == "derive" and not f.derive and "mean" not in f.stats:
+        op = "lookup"  # nothing to calculate: "UK share?" is a figure the snapshot states
+    mean = next((c.metric for c in ev.figures[:5] if "mean" in c.metric.stats
+                 and f.modifiers <= c.metric.modifiers), None) if "mean" in f.stats else None
+    if mean is not None and op in ("lookup", "derive") and not f.derive - {"per_unit"}:
+        return Verdict("answer", "lookup", figures=(mean,), passages=ev.passages)  # stated: no sum
+    if op == "lookup" and f.derive and not _direct(f, figures[0]):
+        op = "derive"
+    if op == "derive" and f.derive <= {"share_of"} and "share" in figures[0].stats:
+        op = "lookup"  # "as a share of the UK": the snapshot states the share itself
+    if op == "lookup" and (f.compares or len({m for m in f.modifiers if m in ("fdi", "ddi")}) == 2):
+        op = "compare"
+    return Verdict("answer", op, figures=figures, passages=ev.passages)
+
+
+def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdict:
+    """The figures a figure question may use, or the decline that says why there are none."""
+    if f.breakdown:
+        return decline(f"{topic(f)} broken down that way (it gives cluster-wide figures only)",
+                       _nearest(ev))
+    cands = list(ev.figures)
+    if not cands:
+        return decline(topic(f), _nearest(ev))
+    top = cands[0]
+    if top.unmet and not f.value_ask and all(u in facts_prose(ev) for u in top.unmet):
+        return Verdict("answer", "explain", passages=tuple(p for p in ev.passages
+                                                           if p.coverage >= MIN_COVERAGE))
+    if top.unmet and f.op != "verify":
+        upper = {a.lower(): a for a in f.acronyms}
+        where = ", ".join("that year" if u.isdigit() else upper.get(u, u.title()) for u in top.unmet)
+        return decline(f"{topic(f, leave=top.unmet)} for {where}",
+                       (top.metric,) if f.measures & top.metric.measures else ())
+    named = any(_in_label(q, top.metric) for q in f.numbers)
+    if f.currency and not named and not top.metric.is_money and f.op in ("lookup", "fallback") \
+            and not f.derive and "count" not in f.stats and not f.numbers:
+        return decline(f"an amount of money for {topic(f)}", tuple(c.metric for c in cands[:2]))
+    if not f.measures and (f.unknown or top.score < MIN_FIGURE_SCORE):
+        return decline(topic(f), _nearest(ev))
+    only_count = "count" in f.stats and not f.stats & {"share", "percent", "growth", "money"}
+    if only_count and top.metric.is_percent and f.op in ("lookup", "fallback") and not f.derive:
+        return decline(f"a count of {topic(f)}", tuple(c.metric for c in cands[:2]))
+    for stat in ("growth", "share"):  # a kind of number asked in so many words
+        if stat in f.stats and stat not in top.metric.stats and f.op not in ("derive", "compare") \
+                and not f.derive:
+            if stat == "share" and facts.whole(top.metric) is not None:
+                return Verdict("answer", "derive", figures=(top.metric,))  # computable: a part of a whole
+            return decline(f"{stat} of {topic(f)}", tuple(c.metric for c in cands[:2]))
+    return tuple(_cover(f, cands))
+
+
+def _names_section(f: Frame, facts: Facts) -> bool:
+    """Does the question name a section of the snapshot ("the investment ecosystem")?"""
+    title = {stem(w) for m in facts.metrics[:1] for w in words(m.document)}  # "cluster", "data"
+    sections = {stem(w) for m in facts.metrics for w in words(m.section)} - title - STOPWORDS - \
+        {"ecosystem"}
+    return bool(sections & set(f.stems))
+
+
+def _named_by(terms: tuple[str, ...], facts: Facts) -> frozenset[str]:
+    """The measures the terms themselves name ("OLS" → health and life sciences)."""
+    u = facts.understanding
+    return frozenset(t.concept for a in terms for t in u.tag([stem(w) for w in words(a)])
+                     if t.category == "measures")
+
+
+def _all_stated(numbers, ev: Evidence) -> bool:
+    """Is every number stated by one of the figures the question is closest to?"""
+    return all(any(abs(q.value - c.metric.value) < 1e-9 * max(1.0, c.metric.value)
+                   for c in ev.figures[:8]) for q in numbers)
+
+
+def facts_prose(ev: Evidence) -> frozenset[str]:
+    return ev.prose_only
+
+
+def _cover(f: Frame, cands: list[Candidate]) -> list[Metric]:
+    """The best figure, any others that fit as well, and the best figure for each measure or
+    kind of number the question asks for that those leave out ("spinouts and accelerators",
+    "money raised and number of rounds")."""
+    best = cands[0].score
+    picked = [c.metric for c in cands if c.score >= best - 1e-6][:4]
+    for x in sorted(f.measures - set().union(*(m.measures for m in picked)) if f.joined else ()):
+        extra = next((c.metric for c in cands if x in c.metric.measures and not c.unmet), None)
+        if extra is not None and extra not in picked:
+            picked.append(extra)
+    asked = f.stats & {"money", "count", "share"}
+    if len(asked) >= 2:
+        for want in sorted(asked):
+            if not any(want in m.stats for m in picked):
+                extra = next((c.metric for c in cands if want in c.metric.stats
+                              and c.metric.modifiers >= f.modifiers), None)
+                if extra is not None:
+                    picked.append(extra)
+    return picked
+
+
+def _in_label(q, m: Metric) -> bool:
+    """Does the figure's own label or qualifier name this number ("£100m+ turnover companies",
+    "more than 3.0 GPA") as something other than its value?"""
+    return m.names_number(q)
+
+
+def _claimed(f: Frame, ev: Evidence) -> Metric:
+    """The figure a stated number is about: the best-ranked one of the same kind as a claim
+    that names no threshold of its own — or the one stating exactly that number."""
+    for q in f.numbers:
+        for c in ev.figures[:8]:
+            m = c.metric
+            if abs(q.value - m.value) < 1e-9 * max(1.0, m.value) and (q.unit == "percent") == \
+                    m.is_percent and f.modifiers <= m.modifiers and (m.measures & f.measures or
+                                                                      not f.measures):
+                return m  # the figure stating that very number, of what the question names
+    for q in f.numbers:
+        for c in ev.figures[:5]:
+            m = c.metric
+            if (q.unit == "percent") == m.is_percent and (q.unit in ("GBP", "USD")) == m.is_money \
+                    and not (q.unit == "count" and q.noun and q.noun not in m.measures):
+                return m
+    return ev.figures[0].metric
+
+
+def _false_number(f: Frame, m: Metric) -> bool:
+    """Does the question state a number for the figure that the snapshot contradicts?"""
+    for q in f.numbers:
+        if _in_label(q, m):
+            continue  # a threshold the figure itself names ("£100m+", "3.0 GPA")
+        if q.unit == "count" and q.noun and q.noun not in m.measures:
+            continue  # "the two recommendations": a count of something else
+        same = (q.unit == "percent") == m.is_percent and (q.unit == "count") == (not m.is_money)
+        if same and abs(q.value - m.value) > 0.05 * abs(m.value):
+            return True
+    return False
+
+
+def _names_beyond(f: Frame, ev: Evidence) -> bool:
+    """Does the best passage name something (a capitalised name) the question did not?"""
+    good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
+    if not good:
+        return False
+    asked = " ".join(f.tokens)
+    names = re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*", good[0].text)
+    return any(n.lower() not in asked for n in names)
+
+
+def _false_direction(f: Frame, m: Metric, facts: Facts) -> bool:
+    """Does the question say a figure went the other way ("why have numbers declined")?"""
+    if not f.direction:
+        return False
+    if m.direction:
+        return m.direction != f.direction
+    other = facts.paired(m)
+    if other is None or "national" not in other.modifiers | m.modifiers:
+        return False
+    local, national = (other, m) if "national" in m.modifiers else (m, other)
+    return ("up" if local.value > national.value else "down") != f.direction
+
+
+def _false_place(f: Frame, ev: Evidence) -> bool:
+    """Does a narrative question put a place where the passage that answers it does not?"""
+    places = [p for p in f.places if p != "midlands"]
+    good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
+    if not (places and good):
+        return False
+    text = good[0].text.lower()
+    # the item of the list that names what the question is about ("BioCity Nottingham")
+    items = [i for i in re.split(r"[;:]", text) if any(c in i.replace(" ", "") for c in f.content
+                                                        if c not in places and len(c) > 3)]
+    if items and len(items) < len(re.split(r"[;:]", text)):
+        return not any(p in i for i in items for p in places)
+    return not any(p in text for p in places) \
+        and not any(p in q.text.lower() for q in ev.passages[:5] for p in places)
+
+
+def _direct(f: Frame, m: Metric) -> bool:
+    """Does the figure itself answer, with no arithmetic (its kind of number is the one asked)?"""
+    if "mean" in f.stats and "mean" not in m.stats:
+        return False
+    if {"share_of", "base_share", "base_growth", "complement", "per_unit", "ratio", "sum",
+            "difference", "points"} & f.derive:
+        return False
+    return True
+
+
+def _nearest(ev: Evidence) -> tuple[Metric, ...]:
+    return tuple(c.metric for c in ev.figures[:2])
