@@ -13,14 +13,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
-from chatbot.read import SHORT_CLAUSE, Frame
+from chatbot.read import Frame
+from chatbot.tuning import FOLLOW_UP_WORDS, MEMORY, OWN_OP, REFERS_WITHIN, SHORT_CLAUSE
 
-#: Turns a conversation remembers (older ones cannot be referred to).
-MEMORY = 6
-#: A follow-up keeps its own intent (not the last turn's) when classified this surely.
-OWN_OP = 0.3
-#: A question this short that points back ("what about capex?") borrows what it leaves out.
-REFERS_WITHIN = 8
 #: Ops that act on the last figures when the question names none of its own.
 ON_LAST = ("provenance", "derive", "verify", "compare", "explain")
 
@@ -74,7 +69,7 @@ def carry(f: Frame, state: State, exclusive, fits=None) -> tuple[Frame, Context]
     last = next((t for t in reversed(answered) if t.figures or t.frame.measures), None)
     if last is None:
         return f, Context(items=items)
-    leans = f.elliptical or (not f.measures and f.op in ON_LAST and len(f.tokens) <= 12) or \
+    leans = f.elliptical or (not f.measures and f.op in ON_LAST and len(f.tokens) <= FOLLOW_UP_WORDS) or \
         (f.refers and len(f.tokens) <= REFERS_WITHIN) or \
         (len(f.tokens) <= SHORT_CLAUSE and bool(f.derive or f.stats) and f.op in ON_LAST)
     if not leans:

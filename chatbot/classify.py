@@ -24,17 +24,13 @@ import numpy as np
 
 from chatbot.errors import ConfigError
 from chatbot.text import stem, words
+from chatbot.tuning import AMBIGUITY_MARGIN, THRESHOLD, C
 
 log = logging.getLogger("chatbot.classify")
 
 #: Bump when features change: a saved model with another version is retrained.
 FEATURES_VERSION = "1"
 FALLBACK = "fallback"
-#: Below this probability the top intent is not trusted.
-THRESHOLD = 0.30
-#: The top intent must lead the runner-up by this much, or the clause is ambiguous.
-AMBIGUITY_MARGIN = 0.05
-_C = 32.0  # inverse regularisation of the logistic regression
 
 
 def features(text: str) -> Counter[str]:
@@ -119,7 +115,7 @@ class IntentModel:
 
 
 def examples_digest(examples: dict[str, list[str]]) -> str:
-    blob = json.dumps([FEATURES_VERSION, _C, sorted(examples.items())], ensure_ascii=False)
+    blob = json.dumps([FEATURES_VERSION, C, sorted(examples.items())], ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -152,7 +148,7 @@ def train(examples: dict[str, list[str]]) -> IntentModel:
             cols.append(j)
             vals.append(x / norm)
     matrix = csr_matrix((vals, (rows, cols)), shape=(n, len(vocab)))
-    model = LogisticRegression(C=_C, max_iter=2000, class_weight="balanced")
+    model = LogisticRegression(C=C, max_iter=2000, class_weight="balanced")
     model.fit(matrix, labels)
     return IntentModel(list(model.classes_), vocab, idf, model.coef_.astype(np.float64),
                        model.intercept_.astype(np.float64), examples_digest(examples))

@@ -15,9 +15,8 @@ from chatbot.compose import number
 from chatbot.facts import Metric
 from chatbot.plan import Ctx, lookup
 from chatbot.plan import candidates as _candidates
+from chatbot.tuning import CLOSE_SECOND
 
-#: A second figure scoring within this of the first is the other one the question names.
-CLOSE_SECOND = 1.0
 #: The order kinds are tried in when a question carries several cues.
 KINDS = ("base_share", "base_growth", "complement", "points", "share_of", "per_unit", "ratio",
          "difference", "sum")

@@ -21,11 +21,10 @@ import math
 from dataclasses import dataclass
 
 from chatbot.text import quantities, stem, words
+from chatbot.tuning import RATIO_TOLERANCE
 from chatbot.understanding import Understanding
 
 MONEY = frozenset({"GBP", "USD"})
-#: How close a quotient must come to a stated percentage to be its ratio (percentage points).
-RATIO_TOLERANCE = 0.51
 
 
 @dataclass(frozen=True)

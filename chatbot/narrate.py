@@ -14,13 +14,7 @@ from chatbot.compose import sentence
 from chatbot.plan import Ctx, decline, lookup
 from chatbot.resolve import Passage
 from chatbot.text import stem, words
-
-#: Sentences an explanation quotes at most.
-MAX_SENTENCES = 3
-#: Figures a section overview names at most.
-OVERVIEW_FIGURES = 8
-#: An overview of a topic (not a section) needs passages holding this share of its words.
-TOPIC_COVERAGE = 0.6
+from chatbot.tuning import LIST_COVERAGE, MAX_SENTENCES, OVERVIEW_FIGURES, TOPIC_COVERAGE
 
 
 def _items(text: str, kind: str = "list", figures: tuple[str, ...] = ()) -> list[str]:
@@ -101,7 +95,7 @@ def filtering(ctx: Ctx) -> str:
     want = (set(f.content) | {stem(t) for t in f.tokens}) & (_item_words(items) - shared)
     places = set(f.places) - {"midlands"}
     corpus = ctx.extras.get("corpus_text", "")
-    other = [p for p in ctx.verdict.passages[:3] if p.chunk.kind == "list" and p.coverage >= 0.5
+    other = [p for p in ctx.verdict.passages[:3] if p.chunk.kind == "list" and p.coverage >= LIST_COVERAGE
              and not any(i in p.text for i in items)]
     if not keep and other and not places:  # "which of those also …": the items another list shares
         also = {stem(w) for p in other for w in words(p.text)}

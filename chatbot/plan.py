@@ -19,16 +19,8 @@ from chatbot.facts import Facts, Metric
 from chatbot.read import Frame
 from chatbot.resolve import Evidence
 from chatbot.text import Quantity
+from chatbot.tuning import CLAIM_WINDOW, CLOSE, CONFLICT_OTHERS, MULTI_DOCUMENTS
 from chatbot.verdict import Verdict
-
-#: A claimed number within this relative distance of the figure is "about right".
-CLOSE = 0.05
-#: A claim is checked against the figures scoring within this of the best fit for it.
-CLAIM_WINDOW = 1.5
-#: With several snapshots and none named, how many documents' figures an answer lists.
-MULTI_DOCUMENTS = 5
-#: How many other figures of one concept a conflict names beside the headline.
-CONFLICT_OTHERS = 3
 
 
 @dataclass

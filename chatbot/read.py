@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from chatbot.classify import FALLBACK, IntentModel
 from chatbot.text import STOPWORDS, Quantity, canonical, quantities, stem, words, year_ranges
+from chatbot.tuning import ASKING_INTENTS, LEAD_WORDS, SHORT_CLAUSE, TOPIC_DF, UNREADABLE
 from chatbot.understanding import Understanding
 
 #: Intents that do not ask anything of the snapshot on their own ("who published this?" does).
@@ -34,14 +35,6 @@ _NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|N
 SETS_UP = ("verify", "provenance", "compare", "derive", "define", "overview")
 #: Vocabulary categories that ask for a number ("the [population] of", "the [value] of").
 AMOUNTS = ("quantities", "amounts")
-#: A clause this short with no measure of its own leans on the previous turn.
-SHORT_CLAUSE = 5
-#: A message with more than this share of words neither English nor the snapshot's is not read.
-UNREADABLE = 0.5
-#: A word used by this many intents' examples is an asking word ("what", "give", "how")…
-ASKING_INTENTS = 3
-#: …unless fewer than this share of the snapshot's passages use it (then it names a topic).
-TOPIC_DF = 0.25
 
 
 @dataclass(frozen=True)
@@ -88,10 +81,6 @@ class Frame:
     defining: bool = False  # asks what a term means in so many words ("stand for", "counts as")
     currency: bool = False  # an amount of money is asked for in so many words (£, dollars)
     clauses: tuple[str, ...] = field(default=(), compare=False)
-
-    @property
-    def asks_figure(self) -> bool:
-        return self.op in ("lookup", "compare", "derive", "verify", "provenance")
 
 
 class Reader:
@@ -170,7 +159,7 @@ class Reader:
             if len(polite) > 1 and self._all_courtesy(polite[0]):
                 out.append(polite[0])
                 sentence = sentence[len(polite[0]):].lstrip(" ,")
-            while (lead := _LEAD_RE.match(sentence)) and len(lead.group(1).split()) <= 4:
+            while (lead := _LEAD_RE.match(sentence)) and len(lead.group(1).split()) <= LEAD_WORDS:
                 out.append(lead.group(1))  # "Quick question: VC analyst question: …"
                 sentence = sentence[lead.end():]
             for part in _SUBQ_RE.split(sentence):

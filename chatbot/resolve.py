@@ -21,20 +21,20 @@ from chatbot.facts import Facts, Metric
 from chatbot.read import Frame
 from chatbot.records import Chunk
 from chatbot.text import sentences, stem, words
+from chatbot.tuning import (
+    FETCH,
+    LEXICAL_FULL,
+    PRIMARY,
+    UNKNOWN_WEIGHT,
+    UNMET,
+    W_MEASURE,
+    W_MODIFIER,
+    W_RETRIEVAL,
+    W_SENTENCE,
+    W_STAT,
+    W_WORDS,
+)
 
-#: Weights of a figure's score (one place; see ``score``).
-W_MEASURE, W_MODIFIER, W_STAT, W_WORDS, W_RETRIEVAL, W_SENTENCE = 2.0, 1.5, 1.5, 2.0, 2.0, 1.0
-#: Rarity (idf) of label words that counts as a full lexical match (about two telling words).
-LEXICAL_FULL = 5.0
-#: What each constraint a figure does not meet (a place, a year) costs it.
-UNMET = 2.0
-#: A panel's headline figure leads when a question asks for no kind of number.
-PRIMARY = 0.6
-#: Chunks fetched from the retriever for one question.
-FETCH = 24
-#: How much a word the snapshot never uses counts against a passage's coverage (a known
-#: word counts its rarity, 1–5): "GVA per head" is not answered by a passage on the cluster.
-UNKNOWN_WEIGHT = 1.0
 PASSAGE_KINDS = ("prose", "list", "footnote", "figure", "table_row")
 
 

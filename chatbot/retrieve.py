@@ -25,17 +25,10 @@ from collections.abc import Callable, Sequence
 from chatbot.errors import IndexStoreError
 from chatbot.records import Chunk, Hit
 from chatbot.text import STOPWORDS, YearRange, acronyms, is_year, names, stem, year_range_matches
+from chatbot.tuning import BM25_WEIGHT, BOOST, DENSE_FETCH, DENSE_WEIGHT, RRF_K
 
 log = logging.getLogger("chatbot.retrieve")
 
-#: Reciprocal-rank fusion: a chunk at rank r in a list gets weight / (RRF_K + r).
-RRF_K = 60
-DENSE_WEIGHT = 1.0
-BM25_WEIGHT = 1.0
-#: Weight of an exact-token match on a term found in one chunk only, in units of a
-#: first-place vote (terms found in many chunks count for less: see ``boost_weight``).
-BOOST = 0.5
-DENSE_FETCH = 20
 #: Query vectors kept per process (LRU) and exact-term weights kept before starting afresh.
 QUERY_CACHE_SIZE = 512
 BOOST_CACHE_SIZE = 4096

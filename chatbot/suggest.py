@@ -9,7 +9,7 @@ the understanding data (one question of each kind the bot answers).
 
 from __future__ import annotations
 
-MAX_SUGGESTIONS = 3
+from chatbot.tuning import MAX_SUGGESTIONS
 
 
 def suggest(engine, frame, answer, state) -> list[str]:

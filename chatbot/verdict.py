@@ -16,12 +16,8 @@ from chatbot.facts import Facts, Metric
 from chatbot.read import Frame
 from chatbot.resolve import Candidate, Evidence, Passage
 from chatbot.text import STOPWORDS, stem, words
+from chatbot.tuning import MIN_COVERAGE, MIN_FIGURE_SCORE
 
-#: A figure question with no measure of its own needs this score from words and retrieval.
-MIN_FIGURE_SCORE = 2.2
-#: A narrative answer needs a passage holding this share of the question's words.
-MIN_COVERAGE = 0.4
-#: Runner-up figures within this score of the best are answered too ("conflict").
 FIGURE_OPS = ("lookup", "compare", "derive", "verify", "provenance")
 TEXT_OPS = ("explain", "list")
 ALWAYS = ("chat", "overview", "highlights", "filter", "define")
