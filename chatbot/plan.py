@@ -113,6 +113,9 @@ def _agree(a: Metric, b: Metric) -> bool:
     return False
 
 
+_WORDS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
+
+
 def compare(ctx: Ctx) -> str:
     """Two sides figure by figure (FDI vs DDI, Midlands vs national), the verdict first."""
     pairs = _pairs(ctx)
@@ -124,8 +127,10 @@ def compare(ctx: Ctx) -> str:
         ahead = sum(x.value > y.value for x, y in pairs)
         lead, behind = (_side(a), _side(b)) if ahead * 2 >= len(pairs) else (_side(b), _side(a))
         wins = max(ahead, len(pairs) - ahead)
-        out.add(f"{lead} is larger than {behind} on {wins} of the {len(pairs)} measures the "
-                f"snapshot gives for both:")
+        n = len(pairs)  # counted here, not stated: said in words so it is not read as a figure
+        said = ("both" if n == 2 else f"all {_WORDS.get(n, n)}") if wins == n else \
+            f"{_WORDS.get(wins, wins)} of the {_WORDS.get(n, n)}"
+        out.add(f"{lead} is larger than {behind} on {said} measures the snapshot gives for both:")
     for a, b in pairs:
         line = (f"{_name(a)}: **{a.display}** [{out.cite_metric(a)}]; {_name(b)}: "
                 f"**{b.display}** [{out.cite_metric(b)}]")
@@ -233,6 +238,11 @@ def verify(ctx: Ctx) -> str:
     if verdict != "Yes" and f.op == "verify" and shown[0].is_percent and not shown[0].stats & {"growth"}:
         whole = [w for w in pool if w.panel == shown[0].panel and not w.is_percent][:1]
         shown += [w for w in whole if w not in shown]
+    if verdict != "Yes":  # the number claimed may be another figure of the panel ("313 have
+        twin = ctx.facts.counterpart(shown[0])  # offices") or its FDI/DDI twin's ("15% is DDI's")
+        near = [r for q in claims for r in ctx.facts.metrics if (r.panel == shown[0].panel or r is twin)
+                and r not in shown and _same_kind(q, r) and _judge(q, r, f) != "No"]
+        shown[1:1] = near[:1]
     lines = [out.figure(m) for m in shown[:3]]
     way = _way(ctx, shown[0]) if verdict != "Yes" and ctx.frame.direction else ""
     out.add(f"{verdict} — {way}" + " ".join(lines))
@@ -352,7 +362,7 @@ def _footnote(ctx: Ctx, m: Metric):
 
 def decline(ctx: Ctx) -> str:
     out = ctx.out
-    reason = re.sub(r"\s+", " ", re.sub(r"[^A-Za-z' ,;()-]", " ", ctx.verdict.reason or "")).strip()
+    reason = re.sub(r"\s+", " ", re.sub(r"[^A-Za-z' ,;:()-]", " ", ctx.verdict.reason or "")).strip()
     out.add(f"The snapshot doesn't give {reason or 'that'}.")
     for m in ctx.verdict.nearest[:2]:
         out.nearest.append(f"{m.label}: {m.display}")

@@ -69,6 +69,7 @@ class Frame:
     joined: bool = False  # several things asked with "and" ("spinouts and accelerators")
     refers: bool = False  # points back to an earlier answer ("that", "what about …")
     conflict: bool = False  # says figures disagree ("I've seen different numbers")
+    tabulate: bool = False  # asks for figures as a set ("the talent stats")
     asked: str = ""  # the noun a "how many X" / "what is the X of" question asks for…
     asked_known: bool = True  # …and whether the snapshot or the vocabulary knows it
     compares: bool = False  # asks to compare ("how does that stack up against …")
@@ -116,7 +117,7 @@ class Reader:
             kind = next((f for f in frames if f.op == "chat"), None)
             frames = [replace(f, op="chat", chat=kind.chat if kind else "greeting") for f in frames]
         asking = [f for f in frames if not _aside(f)]
-
+        asking = [f for f in asking if f.readable] or asking  # "=cmd|' /C calc'! What is …?"
         aside = tuple(f.op if f.op != "chat" else "chat." + f.chat for f in frames if f not in asking)
         injected = any(f.op == "injection" for f in frames)
         if not asking:
@@ -232,10 +233,10 @@ class Reader:
         if head is not None and head.category == "quantities" and not asked:
             phrase = tuple(toks[head.start:head.end])
             asked, asked_measure = phrase[-1], False
-        unheard = [toks[t.start] for t in tags if t.category == "quantities" and toks[t.start] in phrase
+        unheard = [toks[t.start] for t in tags if t.category == "quantities"
                    and stem(toks[t.start]) not in self.u.corpus_stems]
         if unheard:  # "what's the [median] salary": a quantity the snapshot never gives
-            asked, asked_measure, phrase = unheard[0], False, (unheard[0],)
+            asked, asked_measure, phrase, value_ask = unheard[0], False, (unheard[0],), True
         elliptical = not measures and (len(toks) <= SHORT_CLAUSE or bool(by.get("references")))
         return Frame(
             text=text, op=op, chat=chat, confidence=pred.probability, tokens=tuple(toks),
@@ -258,7 +259,7 @@ class Reader:
             readable=self._readable(toks), defining=bool(by.get("defining")),
             compares=bool(by.get("comparison")), outside=bool(by.get("outside")),
             lead=next((t.concept for t in tags if t.category == "measures"), ""),
-            compound=_compound(tags),
+            compound=_compound(tags), tabulate=bool(by.get("figure_words")),
             currency=bool({"pounds", "dollars", "gbp", "usd"} & set(toks))
             or bool(re.search(r"(?:^|\s)[£$](?=\s+[a-z])", low))
             or any(q.unit in ("GBP", "USD") for q in nums))
@@ -272,10 +273,10 @@ _OPENINGS = (("what", "the"), ("what", "is", "the"), ("what", "was", "the"), ("w
 
 
 def _asked(toks: list[str], tags) -> tuple[str, bool, tuple[str, ...], bool]:
-    """The head noun right after "how many" / "number of" / "what is the" — the last word of the
-    phrase before the next small word ("how many [NHS trusts] are there" → "trusts") — and
-    whether that phrase names a measure the vocabulary knows."""
-    starts = [t.end for t in tags if t.category == "stats" and t.concept == "count" and t.start <= 2]
+    """The head noun after "how many" / "what is the" ("how many [NHS trusts] are there" →
+    "trusts") and whether its phrase names a measure the vocabulary knows."""
+    starts = [t.end for t in tags if t.category == "stats" and t.concept == "count" and t.start <= 2
+              and not any(m.category == "measures" and m.end <= t.start for m in tags)]  # "biz count"
     for opening in _OPENINGS:
         n = len(opening)
         starts += [i + n for i in range(len(toks) - n + 1) if tuple(toks[i:i + n]) == opening]

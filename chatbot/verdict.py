@@ -55,7 +55,7 @@ SCOPE = "anything outside the snapshot; I answer from its own words and figures"
 def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     if f.op in ("out_of_scope", "injection", "filler"):
         return decline(SCOPE)
-    if not f.asked_known and f.op not in ("chat", "define"):
+    if not f.asked_known and (f.op not in ("chat", "define") or f.value_ask):
         places = {w for p in f.places for key in facts.understanding.phrases_of("places", p) for w in key}
         rest = topic(f, leave=(f.asked, *f.tokens[:1], *places))
         what = " ".join(a for a in f.acronyms if a.lower() == f.asked) or f.asked
@@ -67,6 +67,11 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         # "how many jobs, according to the summary?", "the estimated headcount" ask a figure;
         # "the gender split" a breakdown (declined below); "the investment side" an overview
         f = replace(f, op="lookup")
+    if f.tabulate and not (f.numbers or f.modifiers or f.derive or f.value_ask) and \
+            not (f.measures and "count" in f.stats) and \
+            f.op in ("list", "fallback", "lookup") and _names_section(f, facts) and \
+            f.measures <= _named_by(tuple(w for w in f.tokens if stem(w) in _section_words(facts)), facts):
+        f = replace(f, op="overview")  # "bullet out the talent numbers": a section's figures
     elsewhere = [p for p in f.places if p not in ev.corpus_places]
     if elsewhere and f.op != "verify":  # a place the snapshot never mentions
         return decline(f"{topic(f)} (it covers the Midlands only)", _nearest(ev))
@@ -158,7 +163,9 @@ def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdi
     if not cands:
         return decline(topic(f), _nearest(ev))
     top = cands[0]
-    if top.unmet and not f.value_ask and all(u in facts_prose(ev) for u in top.unmet):
+    # an amount of money is always a figure: a passage that names the place does not give it
+    if top.unmet and not f.value_ask and "money" not in f.stats and \
+            all(u in facts_prose(ev) for u in top.unmet):
         return Verdict("answer", "explain", passages=tuple(p for p in ev.passages
                                                            if p.coverage >= MIN_COVERAGE))
     if top.unmet and f.op != "verify":
@@ -184,12 +191,14 @@ def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdi
     return tuple(_cover(f, cands))
 
 
+def _section_words(facts: Facts) -> set[str]:
+    title = {stem(w) for m in facts.metrics[:1] for w in words(m.document)}  # "cluster", "data"
+    return {stem(w) for m in facts.metrics for w in words(m.section)} - title - STOPWORDS - {"ecosystem"}
+
+
 def _names_section(f: Frame, facts: Facts) -> bool:
     """Does the question name a section of the snapshot ("the investment ecosystem")?"""
-    title = {stem(w) for m in facts.metrics[:1] for w in words(m.document)}  # "cluster", "data"
-    sections = {stem(w) for m in facts.metrics for w in words(m.section)} - title - STOPWORDS - \
-        {"ecosystem"}
-    return bool(sections & set(f.stems))
+    return bool(_section_words(facts) & set(f.stems))
 
 
 def _named_by(terms: tuple[str, ...], facts: Facts) -> frozenset[str]:
@@ -223,8 +232,10 @@ def _cover(f: Frame, cands: list[Candidate]) -> list[Metric]:
     if len(asked) >= 2:
         for want in sorted(asked):
             if not any(want in m.stats for m in picked):
-                extra = next((c.metric for c in cands if want in c.metric.stats
-                              and c.metric.modifiers >= f.modifiers), None)
+                fits = [c.metric for c in cands if c.metric.modifiers >= f.modifiers]
+                extra = next((m for m in fits if want in m.stats), None)
+                if extra is None and want == "count":  # "the number" of an amount is the amount
+                    extra = next((m for m in fits if m.is_money and m.measures & picked[0].measures), None)
                 if extra is not None:
                     picked.append(extra)
     return picked
