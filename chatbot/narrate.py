@@ -9,11 +9,12 @@ figures named in an overview come from the figures table.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from chatbot.compose import sentence
 from chatbot.plan import Ctx, decline, lookup
 from chatbot.resolve import Passage
-from chatbot.text import stem, words
+from chatbot.text import sentences, stem, words
 from chatbot.tuning import LIST_COVERAGE, MAX_SENTENCES, OVERVIEW_FIGURES, TOPIC_COVERAGE
 
 
@@ -82,6 +83,12 @@ def filtering(ctx: Ctx) -> str:
     if not items and ctx.context.figures:  # "only the jobs ones": the last figures, narrowed
         figs = [ctx.facts.by_id[i] for i in ctx.context.figures if i in ctx.facts.by_id]
         keep = [m for m in figs if m.measures & f.measures] if (f := ctx.frame).measures else []
+        if f.numbers:  # "which of those are 15% or more of the UK total?": a bound on each
+            keep = _bounded(ctx, keep or figs, f.numbers[0], f.direction != "down")
+            if not keep:
+                bound = "at most " if f.direction == "down" else "at least "
+                ctx.out.add(f"None of those figures is {bound}{f.numbers[0].written}.")
+                return "figures"
         for m in keep or figs:
             ctx.out.add(ctx.out.figure(m))
         return "figures"
@@ -117,6 +124,18 @@ def filtering(ctx: Ctx) -> str:
     out.add("\n".join(f"- {i}" for i in keep))
     out.items.extend(keep)
     return "list"
+
+
+def _bounded(ctx: Ctx, figs, q, up: bool) -> list:
+    """The figures at or beyond a bound; a percentage bound on counts or money reads each
+    figure's share of the UK total (the share is listed with it)."""
+    out = []
+    for m in figs:
+        shares = ctx.facts.shares(m) if q.unit == "percent" and not m.is_percent else ()
+        v = shares[0].value if shares else m.value if (q.unit == "percent") == m.is_percent else None
+        if v is not None and (v >= q.value if up else v <= q.value):
+            out += [m, *shares[:1]]
+    return out
 
 
 def _around(corpus: str, start: int, end: int) -> str:
@@ -161,6 +180,10 @@ def explain(ctx: Ctx) -> str:
     ps = [p for p in _relevant(ctx, spread=0.15)[:MAX_SENTENCES]]
     if not ps:
         return lookup(ctx) if ctx.verdict.figures else decline(ctx)
+    top, said = ps[0].chunk, sentences(ps[0].chunk.quote)  # a question naming a paragraph's heading
+    if top.kind == "prose" and said[:1] == [ps[0].text] and \
+            {stem(w) for w in words(top.section)} & set(ctx.frame.content):  # that lands on its opening
+        ps = [replace(ps[0], text=t) for t in said[:MAX_SENTENCES]]  # gets the paragraph
     if len(ps) > 1 and all(p.chunk.kind == "list" for p in ps):  # "what does it recommend?"
         return listing(ctx)  # items of a list: every one the question touches, in order
     out = ctx.out
