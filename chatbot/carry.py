@@ -72,8 +72,8 @@ def carry(f: Frame, state: State, exclusive, fits=None) -> tuple[Frame, Context]
     leans = f.elliptical or (not f.measures and f.op in ON_LAST and len(f.tokens) <= FOLLOW_UP_WORDS) or \
         (f.refers and len(f.tokens) <= REFERS_WITHIN) or \
         (len(f.tokens) <= SHORT_CLAUSE and bool(f.derive or f.stats) and f.op in ON_LAST)
-    if not leans:
-        return f, Context(items=items)
+    if not leans or f.op == "define" and f.acronyms and f.confidence >= OWN_OP:
+        return f, Context(items=items)  # "What is FDI?" names its own term
     prev = last.frame
     modifiers = set(last.modifiers if last.figures else prev.modifiers)
     for m in f.modifiers:  # a new modifier replaces its rival ("and DDI?" after FDI)

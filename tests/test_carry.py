@@ -86,3 +86,10 @@ def test_memory_of_a_conversation_is_bounded(bot):
     assert len(conv.history) <= MEMORY * 8
     conv.reset()
     assert not conv.history and not conv.state.turns
+
+
+@pytest.mark.parametrize("first", ["Is it true that the cluster has 300 businesses?",
+                                   "How many FDI jobs were there?"])
+def test_a_term_asked_after_a_figure_is_defined_not_looked_up(ask, first):
+    ans = ask(first, "What is FDI?")
+    assert ans.kind == "define" and "Foreign Direct Investment" in ans.text, ans.text
