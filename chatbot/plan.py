@@ -228,7 +228,8 @@ def verify(ctx: Ctx) -> str:
             checks.append(("Yes", other))
     if not checks:
         return verify_passage(ctx)
-    verdict = min((v for v, _m in checks), key=_RANK.get)
+    said = {v for v, _m in checks[:len(claims)]}  # claims of numbers, some right, some wrong
+    verdict = "Not quite" if {"Yes", "No"} <= said else min((v for v, _m in checks), key=_RANK.get)
     shown = list(dict.fromkeys(m for _v, m in checks))
     for m in list(shown):  # a gap is read with the figures it compares; a share with its whole
         related = [r for r in ctx.facts.siblings(m) if not r.is_percent] if m.is_percent else []
@@ -242,7 +243,7 @@ def verify(ctx: Ctx) -> str:
         twin = ctx.facts.counterpart(shown[0])  # offices") or its FDI/DDI twin's ("15% is DDI's")
         near = [r for q in claims for r in ctx.facts.metrics if (r.panel == shown[0].panel or r is twin)
                 and r not in shown and _same_kind(q, r) and _judge(q, r, f) != "No"]
-        shown[1:1] = near[:1]
+        shown[2:2] = near[:1]  # after the figure that answers the claim
     lines = [out.figure(m) for m in shown[:3]]
     way = _way(ctx, shown[0]) if verdict != "Yes" and ctx.frame.direction else ""
     out.add(f"{verdict} — {way}" + " ".join(lines))
