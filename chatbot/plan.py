@@ -89,14 +89,15 @@ def lookup(ctx: Ctx) -> str:
 
 def _context(ctx: Ctx, head: Metric, figs: list[Metric]) -> str:
     """" — 14% of the UK total, up 62% since 2013": the share and growth its panel states."""
-    uk = [m for m in ctx.facts.shares(head) if re.search(r"\bUK\b", m.label)][:1]  # not "of Midlands grads"
-    said = [m for m in uk + ctx.facts.growth(head)[:1] if m not in figs]
-    own = ctx.out.cite_metric(head)
+    uk = [m for m in ctx.facts.shares(head) if re.search(r"\bUK\b", m.label)][:1]
+    own = [m for m in ctx.facts.shares(head) if m.panel == head.panel][:1]  # "30% of the cluster's"
+    said = [m for m in (uk or own) + ctx.facts.growth(head)[:1] if m not in figs]
+    own_n = ctx.out.cite_metric(head)
     parts = []
     for m in said:
         n = ctx.out.cite_metric(m)
-        parts.append((f"**{m.display}** of the UK total" if "share" in m.stats else says(m))
-                     + (f" [{n}]" if n != own else ""))
+        parts.append((f"**{m.display}** of the UK total" if m in uk else says(m))
+                     + (f" [{n}]" if n != own_n else ""))
     return " — " + "; ".join(parts) if parts else ""
 
 
