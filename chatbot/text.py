@@ -317,6 +317,12 @@ class Corrector:
                     self._deletes.setdefault(d, []).append(word)
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._cache_size = cache_size
+        # text-speak drops vowels ("ppl", "hgh", "ths"): a word's consonant skeleton → the most
+        # used known word with that skeleton (alphabetical on a tie: the same every run)
+        self._skeletons: dict[str, str] = {}
+        for word in sorted(self.counts, key=lambda w: (-self.counts[w], w)):
+            if len(word) >= 3 and word.isalpha():
+                self._skeletons.setdefault(_skeleton(word), word)
 
     @staticmethod
     def max_distance(word: str) -> int:
@@ -326,7 +332,8 @@ class Corrector:
         return word in self.counts
 
     def correct(self, word: str) -> str:
-        if word in self.counts or word in self.lexicon or len(word) < 4 or not word.isalpha():
+        if word in self.counts or word in self.lexicon or len(word) < 3 or not word.isalpha() or \
+                len(word) == 3 and _skeleton(word) != word:
             return word
         if word in self._cache:
             self._cache.move_to_end(word)
@@ -339,6 +346,8 @@ class Corrector:
             key = (dist, -self.counts[c], c)
             if dist <= limit and key < best_key:
                 best, best_key = c, key
+        if best == word and _skeleton(word) == word:  # no vowels after the first letter
+            best = self._skeletons.get(word, word)
         self._cache[word] = best
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -346,6 +355,10 @@ class Corrector:
 
     def correct_all(self, tokens: Iterable[str]) -> list[str]:
         return [self.correct(t) for t in tokens]
+
+
+def _skeleton(word: str) -> str:
+    return word[:1] + "".join(ch for ch in word[1:] if ch not in "aeiouy")
 
 
 def _deletes(word: str, depth: int) -> set[str]:

@@ -71,3 +71,9 @@ def test_corrector_fixes_typos_leaves_english_and_is_bounded():
     for i in range(100):
         c.correct(f"qwerty{i}")
     assert len(c._cache) <= 8
+
+
+def test_text_speak_without_vowels_is_read_as_the_word_it_skeletons() -> None:
+    c = Corrector({"people": 3, "this": 9, "those": 2, "high": 4, "fdi": 5, "count": 2}, frozenset(), 8)
+    assert [c.correct(w) for w in ("ppl", "ths", "hgh", "cnt")] == ["people", "this", "high", "count"]
+    assert c.correct("fdi") == "fdi" and c.correct("xyz") == "xyz" and c.correct("abc") == "abc"
