@@ -13,7 +13,7 @@ import re
 
 from chatbot.compose import number
 from chatbot.facts import Metric
-from chatbot.plan import Ctx, lookup
+from chatbot.plan import Ctx, compare, lookup
 from chatbot.plan import candidates as _candidates
 from chatbot.tuning import CLOSE_SECOND
 
@@ -25,17 +25,19 @@ KINDS = ("base_share", "base_growth", "complement", "points", "share_of", "per_u
 def derive(ctx: Ctx) -> str:
     f = ctx.frame
     kinds = [k for k in KINDS if k in f.derive]
+    if "sum" in kinds and f.stats & {"share", "percent"}:  # "what share of the two combined …"
+        kinds = ["share_of"] + kinds
     if "growth" in f.stats and "base_growth" in kinds:  # "what does 62% growth imply for 2013?"
         kinds = ["base_growth"] + [k for k in kinds if k != "base_growth"]
     kinds = kinds or (["per_unit"] if "mean" in f.stats else
-                                                   ["share_of"] if "share" in f.stats else [])
+                      ["share_of"] if f.stats & {"share", "percent"} else [])
     if not kinds and len(ctx.figures) >= 2:
         kinds = ["difference"]
     for kind in kinds:
         done = _DO[kind](ctx)
         if done:
             return done
-    return lookup(ctx)
+    return compare(ctx) if {"fdi", "ddi"} <= f.modifiers else lookup(ctx)  # nothing to calculate
 
 
 def _lower(label: str) -> str:
@@ -72,6 +74,14 @@ def _operands(ctx: Ctx) -> tuple[Metric, Metric] | None:
         return None
     first = _first_named(ctx, head, other)
     return (head, other) if first is head else (other, head)
+
+
+def _most_named(ctx: Ctx, a: Metric, b: Metric) -> Metric:
+    """Of two FDI/DDI twins, the one the question names more often (the first on a tie)."""
+    tags = [t.concept for t in ctx.facts.understanding.tag(list(ctx.frame.stems))
+            if t.category == "modifiers"]
+    na, nb = (sum(t in m.modifiers for t in tags) for m in (a, b))
+    return a if na > nb else b if nb > na else _first_named(ctx, a, b)
 
 
 def _first_named(ctx: Ctx, a: Metric, b: Metric) -> Metric:
@@ -117,6 +127,8 @@ def _sum(ctx: Ctx) -> str:
     if not pair:
         return ""
     a, b = pair
+    if a.is_percent:  # shares of different wholes (UK FDI jobs, UK DDI jobs) do not add up
+        return ""
     return _write(ctx, [a, b], f"{a.display} + {b.display}", number(a.value + b.value, a.unit),
                   f"{a.label} and {b.label} combined")
 
@@ -164,6 +176,9 @@ def _noun(m: Metric) -> str:
 
 
 def _share_of(ctx: Ctx) -> str:
+    paired = _share_of_pair(ctx)
+    if paired:
+        return paired
     head = next((m for m in _candidates(ctx) if ctx.facts.whole(m) is not None), None)
     if head is None:
         return ""
@@ -175,9 +190,34 @@ def _share_of(ctx: Ctx) -> str:
                   f"{head.label} as a share of {_lower(whole.label)}")
 
 
+def _share_of_pair(ctx: Ctx) -> str:
+    """"FDI as % of FDI + DDI capex": one side over both, when the question names both."""
+    if not {"fdi", "ddi"} <= ctx.frame.modifiers or "uk" in ctx.frame.stems:  # "UK share": not this
+        return ""
+    for c in _candidates(ctx)[:4]:  # a share asked names the amounts it is a share of
+        m = next((s for s in ctx.facts.siblings(c) if not s.is_percent), None) if c.is_percent else c
+        twin = ctx.facts.counterpart(m) if m is not None else None
+        if twin is None or twin.is_percent:
+            continue
+        part = _most_named(ctx, m, twin)  # "what share of FDI and DDI combined was DDI"
+        other = twin if part is m else m
+        share = 100 * part.value / (part.value + other.value)
+        return _write(ctx, [part, other], f"{part.display} ÷ ({part.display} + {other.display}) × 100",
+                      f"{share:.1f}%", f"{part.label} as a share of {_lower(part.label)} and "
+                      f"{_lower(other.label)} combined")
+    return ""
+
+
 def _complement(ctx: Ctx) -> str:
     facts = ctx.facts
     done = ""
+    if ctx.frame.stats & {"percent", "share"}:  # "what % didn't stay?": the rest of 100%
+        head = next((m for m in _candidates(ctx)[:4] if m.is_percent and "growth" not in m.stats), None)
+        if head is not None:
+            done = _write(ctx, [head], f"100% − {head.display}", f"{100 - head.value:.1f}%",
+                          f"100% minus {_lower(head.label)}")
+            if "count" not in ctx.frame.stats:
+                return done
     for head in _candidates(ctx)[:4]:
         pair = facts.ratio_parts(head) if head.is_percent else None
         if pair is None and head.is_count:
@@ -196,7 +236,7 @@ def _complement(ctx: Ctx) -> str:
             continue
         if head.is_percent and not done:
             return _write(ctx, [head], f"100% − {head.display}", f"{100 - head.value:.1f}%",
-                          f"The rest of {_lower(head.label)}")
+                          f"100% minus {_lower(head.label)}")
     return done
 
 

@@ -147,7 +147,8 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         return Verdict("answer", "lookup", figures=(mean,), passages=ev.passages)  # stated: no sum
     if op == "lookup" and f.derive and not _direct(f, figures[0]):
         op = "derive"
-    if op == "derive" and f.derive <= {"share_of"} and "share" in figures[0].stats:
+    if op == "derive" and f.derive <= {"share_of"} and "share" in figures[0].stats and \
+            not {"fdi", "ddi"} <= f.modifiers:  # "FDI as % of FDI + DDI" is not its UK share
         op = "lookup"  # "as a share of the UK": the snapshot states the share itself
     if op == "lookup" and (f.compares or len({m for m in f.modifiers if m in ("fdi", "ddi")}) == 2):
         op = "compare"

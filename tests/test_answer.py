@@ -65,6 +65,9 @@ def test_two_asks_in_one_question_get_both_figures(ask):
     ("222 firms is 14% of the UK, so what's the implied UK firm count?", "1,586", ["222", "14%"]),
     ("How many graduates trained in the region did not stay?", "1,435", ["8855", "7420"]),
     ("Given the 62% growth, how many businesses were there in 2013?", "137", ["222", "62%"]),
+    ("Back out the 2013 count of firms from the growth rate", "137", ["222", "62%"]),
+    ("What share of FDI and DDI jobs combined were DDI jobs?", "78.9%", ["3,321", "889"]),
+    ("What percentage of graduates were not retained?", "16.2%", ["83.8%"]),
 ])
 def test_derived_figures_show_their_working(ask, question, result, inputs):
     ans = ask(question)
