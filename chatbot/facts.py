@@ -129,6 +129,9 @@ class Facts:
         self.metrics = [make_metric(r, understanding) for r in rows]
         self.by_id = {m.metric_id: m for m in self.metrics}
         self.position = {m.metric_id: i for i, m in enumerate(self.metrics)}
+        self.by_short: dict[str, list[Metric]] = {}  # one figure across several snapshots
+        for m in self.metrics:
+            self.by_short.setdefault(m.metric_id.split("/")[-1], []).append(m)
         self.by_panel: dict[str, list[Metric]] = {}
         self.by_concept: dict[tuple[str, str], list[Metric]] = {}
         self.by_measure: dict[str, list[Metric]] = {}

@@ -62,8 +62,7 @@ def lookup(ctx: Ctx) -> str:
     out.add(out.figure(head, tail=tail))
     if out.multi and not ctx.frame.documents:  # several snapshots, none named: each one's figure
         short = head.metric_id.split("/")[-1]
-        for m in [m for m in ctx.facts.metrics if m is not head and m.metric_id.split("/")[-1] == short
-                  ][:MULTI_DOCUMENTS]:
+        for m in [m for m in ctx.facts.by_short[short] if m is not head][:MULTI_DOCUMENTS]:
             out.add(out.figure(m))
         return "figures"
     for m in figs[1:]:

@@ -71,6 +71,7 @@ class Resolver:
         self.chunks = chunks
         self._places: frozenset[str] | None = None
         self._concept_phrases: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {}
+        self._rarity: dict[str, float] = {}  # measure → rarity (the facts do not change)
         self.chunk_of: dict[str, Chunk] = {}
         for m in facts.metrics:  # the smallest passage that states the figure
             mine = [c for c in chunks if c.document == m.document and c.kind != "chart"]
@@ -129,8 +130,10 @@ class Resolver:
 
     def rarity(self, measure: str) -> float:
         """How telling a measure is: rare ones ("accelerator") outweigh common ones ("business")."""
-        n = len(self.facts.by_measure.get(measure, ())) or 1
-        return math.log(1 + len(self.facts.metrics) / n)
+        if measure not in self._rarity:
+            n = len(self.facts.by_measure.get(measure, ())) or 1
+            self._rarity[measure] = math.log(1 + len(self.facts.metrics) / n)
+        return self._rarity[measure]
 
     def _phrases(self, category: str, concept: str) -> tuple[tuple[str, ...], ...]:
         key = (category, concept)
@@ -165,28 +168,64 @@ class Resolver:
         if frame.documents:
             pool = [m for m in pool if m.document.split(" — ")[0] in
                     {d.split(" — ")[0] for d in frame.documents}]
+        asked = self._asked(frame)
+        if not frame.measures:  # every figure is a candidate: keep those with some evidence
+            pool = [m for m in pool if self._evident(frame, m, near, asked)]
         out = []
         for m in pool:
-            s = self.score(frame, m, near)
+            s = self.score(frame, m, near, asked)
             if s is not None:
-                unmet = self.unmet(frame, m)
+                unmet = self.unmet(frame, m, asked)
                 out.append(Candidate(m, s - UNMET * len(unmet), unmet))
         out.sort(key=lambda c: (-c.score, self.facts.position[c.metric.metric_id]))
         return out
 
-    def score(self, f: Frame, m: Metric, near: dict[str, float]) -> float | None:
+    def _evident(self, f: Frame, m: Metric, near: dict[str, float], q: _Asked) -> bool:
+        """Does anything but its kind of number tie the figure to the question: a retrieved
+        chunk, a modifier, a telling word in its label or sentence?"""
+        chunk = self.chunk_of.get(m.metric_id)
+        if chunk is not None and near.get(chunk.chunk_id, 0.0) > 0 or f.modifiers & m.modifiers:
+            return True
+        said_in = self.sentence_of.get(m.metric_id) or ()
+        return any(c in m.label_stems or c in said_in for c in f.content)
+
+    def _asked(self, f: Frame) -> _Asked:
+        """What a question asks, worked out once for all the figures it is scored against."""
+        u = self.facts.understanding
+        measures = u.concepts["measures"]
+        compound = frozenset(f.compound[:-1]) if len(f.compound) > 1 else frozenset()
+        content = tuple(c for c in f.content if c not in measures)
+        weights = {c: self.weight(c) for c in f.content}
+        place_words = frozenset(w for x in f.places for key in self._phrases("places", x) for w in key)
+        unplaced = [c for c in content if c not in place_words]
+        return _Asked(
+            rare_total=sum(self.rarity(x) for x in f.measures) or 1.0,
+            lead=max(f.compound, key=self.rarity) if len(f.compound) > 1 else f.lead,
+            stats=frozenset(f.stats | ({"percent"} if any(q.unit == "percent" for q in f.numbers) else set())
+                            | ({"growth"} if f.direction and not f.stats else set())),
+            modifier_words={x: frozenset(w for key in self._phrases("modifiers", x) for w in key)
+                            for x in f.modifiers},
+            place_words=place_words,
+            compound_words={x: frozenset(w for key in self._phrases("measures", x) for w in key)
+                            for x in compound},
+            content=content, weights=weights,
+            content_total=sum(weights[c] for c in f.content) or 1.0,
+            unplaced=unplaced, unplaced_total=sum(weights[c] for c in unplaced),
+            prose_unmet=tuple(c for c in dict.fromkeys(f.content) if c in self.prose_only and c in f.stems))
+
+    def score(self, f: Frame, m: Metric, near: dict[str, float], q: _Asked | None = None) -> float | None:
         """The figure's fit to the question; None when it cannot be the answer."""
         u = self.facts.understanding
+        q = q or self._asked(f)
         s = 0.0
         if f.measures:
             shared = f.measures & m.measures
             if not shared:
                 return None
-            rare = sum(self.rarity(x) for x in shared) / sum(self.rarity(x) for x in f.measures)
+            rare = sum(self.rarity(x) for x in shared) / q.rare_total
             s += W_MEASURE * (rare + 0.25 * len(shared) / len(m.measures))
             # what the question names first; of words side by side, the most telling one
-            lead = max(f.compound, key=self.rarity) if len(f.compound) > 1 else f.lead
-            s += 0.5 * W_MEASURE * (lead in m.measures)
+            s += 0.5 * W_MEASURE * (q.lead in m.measures)
             s += 0.5 * W_MEASURE * (shared == f.measures)  # everything it names
             s -= 0.75 * W_MEASURE * len(m.measures - f.measures)  # about something else too
         for x in f.modifiers:
@@ -198,37 +237,37 @@ class Resolver:
             else:
                 s -= W_MODIFIER * (2 if x == "national" else 1.5)
         s -= 0.6 * W_MODIFIER * len(m.modifiers - f.modifiers)
-        asked = f.stats | ({"percent"} if any(q.unit == "percent" for q in f.numbers) else set()) \
-            | ({"growth"} if f.direction and not f.stats else set())  # "did it fall by 62%?"
-        s += W_STAT * _stat_fit(frozenset(asked), m)
+        s += W_STAT * _stat_fit(q.stats, m)
         # words naming a modifier the figure shares ("domestic direct investment") count once;
-        # a place is met or unmet (see ``unmet``), not a telling word of the label
-        said = {w for x in f.modifiers & m.modifiers for key in self._phrases("modifiers", x)
-                for w in key} | {w for x in f.places for key in self._phrases("places", x) for w in key} \
-            | {w for x in m.measures.intersection(f.compound[:-1] if len(f.compound) > 1 else ())
-               for key in self._phrases("measures", x) for w in key}  # "university" of "university spin-offs"
-        content = [c for c in f.content if c not in u.concepts["measures"] and c not in said]
+        # a place is met or unmet (see ``unmet``), not a telling word of the label; nor is the
+        # "university" of "university spin-offs"
+        extra = [q.modifier_words[x] for x in f.modifiers & m.modifiers] + \
+            [w for x, w in q.compound_words.items() if x in m.measures]
+        content = [c for c in q.content if c not in q.place_words.union(*extra)] if extra else q.unplaced
         if content:  # the question's telling words in the label: two rare ones make a full match
-            matched = sum(self.weight(c) for c in content if c in m.label_stems)
-            total = sum(self.weight(c) for c in content)
+            matched = sum(q.weights[c] for c in content if c in m.label_stems)
+            total = sum(q.weights[c] for c in content) if extra else q.unplaced_total
             s += W_WORDS * (0.75 * min(1.0, matched / LEXICAL_FULL) + 0.25 * matched / total)
         chunk = self.chunk_of.get(m.metric_id)
         s += W_RETRIEVAL * near.get(chunk.chunk_id, 0.0) if chunk else 0.0
         said_in = self.sentence_of.get(m.metric_id)
         if said_in and f.content:  # how much of the question the figure's own sentence says
-            s += W_SENTENCE * sum(self.weight(c) for c in f.content if c in said_in) / \
-                sum(self.weight(c) for c in f.content)
+            s += W_SENTENCE * sum(q.weights[c] for c in f.content if c in said_in) / q.content_total
         if f.ranges:
             s += 1.0 if any(_in_period(r, m.period) for r in f.ranges) else -1.5
         s += 0.3 * bool(m.source) - 0.3 * (m.kind in ("bullet", "prose"))
         s += PRIMARY * (m.kind in ("figure", "table_row") and not f.stats)  # a panel's headline
         return round(s, 4)
 
-    def unmet(self, f: Frame, m: Metric) -> tuple[str, ...]:
+    def unmet(self, f: Frame, m: Metric, q: _Asked | None = None) -> tuple[str, ...]:
         """What the question asks that the figure does not state: a place, a single year."""
+        prose = q.prose_unmet if q else \
+            tuple(c for c in dict.fromkeys(f.content) if c in self.prose_only and c in f.stems)
+        if not f.years and not set(f.places) - {"midlands"}:
+            return prose
         text = (m.label + " " + m.quote + " " + m.period).lower()
         out = [p for p in f.places if p != "midlands" and p not in text]
-        out += [c for c in dict.fromkeys(f.content) if c in self.prose_only and c in f.stems]
+        out += prose
         for y in f.years:
             if any(a <= y <= b for a, b in f.ranges):
                 continue
@@ -251,6 +290,24 @@ class Resolver:
                                    round(cov, 3)))
         out.sort(key=lambda p: -p.score)
         return out
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The per-question parts of a figure's score (see ``Resolver._asked``)."""
+
+    rare_total: float
+    lead: str
+    stats: frozenset[str]
+    modifier_words: dict[str, frozenset[str]]
+    place_words: frozenset[str]
+    compound_words: dict[str, frozenset[str]]
+    content: tuple[str, ...]
+    weights: dict[str, float]
+    content_total: float
+    unplaced: list[str]  # its telling words less those naming a place
+    unplaced_total: float
+    prose_unmet: tuple[str, ...]  # words only the prose uses ("countries"): no figure meets them
 
 
 def closeness(hits) -> dict[str, float]:

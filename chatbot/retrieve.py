@@ -15,12 +15,15 @@ bounded (``QUERY_CACHE_SIZE``, ``BOOST_CACHE_SIZE``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from chatbot.errors import IndexStoreError
 from chatbot.records import Chunk, Hit
@@ -117,14 +120,34 @@ class BM25Index:
 
         self.chunks = list(chunks)
         self.bm25 = BM25Okapi([tokens(c.text) for c in self.chunks])
+        # postings (chunk positions, term counts) per term: a question's score touches only the
+        # chunks holding its words (rank_bm25's get_scores walks every chunk for every word)
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        for i, freqs in enumerate(self.bm25.doc_freqs):
+            for term, tf in freqs.items():
+                at, counts = postings.setdefault(term, ([], []))
+                at.append(i)
+                counts.append(tf)
+        self._postings = {t: (np.array(a), np.array(c, dtype=float)) for t, (a, c) in postings.items()}
+        self._norm = self.bm25.k1 * (1 - self.bm25.b + self.bm25.b * np.array(self.bm25.doc_len)
+                                     / self.bm25.avgdl)
 
     def rank(self, question: str, n: int) -> list[tuple[int, float]]:
+        """The same scores as ``BM25Okapi.get_scores``, computed over the postings."""
         q = tokens(question)
         if not q:
             return []
-        scores = self.bm25.get_scores(q)
-        order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
-        return [(i, float(scores[i])) for i in order[:n] if scores[i] > 0]
+        k1 = self.bm25.k1
+        scores = np.zeros(len(self.chunks))
+        for term in q:
+            idf = self.bm25.idf.get(term) or 0
+            if not idf or term not in self._postings:
+                continue
+            at, tf = self._postings[term]
+            scores[at] += idf * (tf * (k1 + 1) / (tf + self._norm[at]))
+        hit = np.flatnonzero(scores > 0)
+        order = sorted(hit.tolist(), key=lambda i: (-scores[i], i))
+        return [(i, float(scores[i])) for i in order[:n]]
 
 
 class DenseSearcher:
@@ -266,15 +289,21 @@ class Retriever:
         return notices
 
 
+@functools.lru_cache(maxsize=BOOST_CACHE_SIZE * 4)
+def _ranges_in(text: str) -> tuple:
+    """The year ranges a chunk's text states (chunk texts are few and fixed: kept)."""
+    return tuple(year_ranges(text))
+
+
 def _contains(text: str, term: str) -> bool:
     """Does ``text`` hold ``term`` as written? Years also match a range that covers them."""
     first, dash, last = term.partition("-")
     if dash and is_year(first) and is_year(last):
-        return (int(first), int(last)) in year_ranges(text)
+        return (int(first), int(last)) in _ranges_in(text)
     if is_year(term):
         year = int(term)
         return (re.search(rf"(?<!\d){term}(?!\d)", text) is not None
-                or any(a <= year <= b for a, b in year_ranges(text)))
+                or any(a <= year <= b for a, b in _ranges_in(text)))
     if any(ch.isdigit() for ch in term):
         plain = term.replace(",", "")
         flat = text.replace(",", "")
