@@ -236,6 +236,7 @@ class Facts:
         for a in counts:
             for b in counts:
                 if a is not b and b.value > a.value > 0 and \
-                        math.isclose(100 * a.value / b.value, p.value, abs_tol=RATIO_TOLERANCE):
+                        math.isclose(100 * a.value / b.value, p.value, abs_tol=RATIO_TOLERANCE) and \
+                        b.display in a.quote:  # stated together ("7420/8855"), not by chance
                     return a, b
         return None
