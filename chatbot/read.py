@@ -70,6 +70,7 @@ class Frame:
     refers: bool = False  # points back to an earlier answer ("that", "what about …")
     conflict: bool = False  # says figures disagree ("I've seen different numbers")
     tabulate: bool = False  # asks for figures as a set ("the talent stats")
+    excludes: bool = False  # sets something aside ("apart from Birmingham"): no claim about it
     asked: str = ""  # the noun a "how many X" / "what is the X of" question asks for…
     asked_known: bool = True  # …and whether the snapshot or the vocabulary knows it
     compares: bool = False  # asks to compare ("how does that stack up against …")
@@ -260,6 +261,7 @@ class Reader:
             compares=bool(by.get("comparison")), outside=bool(by.get("outside")),
             lead=next((t.concept for t in tags if t.category == "measures"), ""),
             compound=_compound(tags), tabulate=bool(by.get("figure_words")),
+            excludes=bool(by.get("exclusion")),
             currency=bool({"pounds", "dollars", "gbp", "usd"} & set(toks))
             or bool(re.search(r"(?:^|\s)[£$](?=\s+[a-z])", low))
             or any(q.unit in ("GBP", "USD") for q in nums))
@@ -315,16 +317,14 @@ def _joined(toks: list[str], tags) -> bool:
 
 
 def _aside(f: Frame) -> bool:
-    """A clause that asks nothing: a courtesy, filler, an injection, or who is asking
-    ("VC analyst here", "councillor here")."""
+    """A clause that asks nothing: a courtesy, filler, an injection, or "VC analyst here"."""
     intent = f"chat.{f.chat}" if f.op == "chat" else f.op
     persona = 1 < len(f.tokens) <= 4 and f.tokens[-1] == "here" and not f.numbers
     return intent.startswith(ASIDE) or persona
 
 
 def _opening(toks: list[str], tags) -> int:
-    """Where the claims of a clause start: at its question word when nothing before it names
-    what a claim would be about ("BETER what is …" → 1; "jobs dropped — why?" → 0)."""
+    """Where a clause's claims start ("BETER what is …" → 1; "jobs dropped — why?" → 0)."""
     at = next((i for i, w in enumerate(toks) if w in _WH), 0)
     return 0 if any(t.category == "measures" and t.start < at for t in tags) else at
 
@@ -340,8 +340,7 @@ def _compound(tags) -> tuple[str, ...]:
 
 
 def _heads(toks: list[str], tags, categories: tuple[str, ...]):
-    """The phrase of ``category`` that heads the clause — comes before any other telling word
-    ("population of Birmingham?", "GVA per head?"; not "why is the jobs number low") — if any."""
+    """The phrase of ``category`` heading the clause ("population of Birmingham?", "GVA per head?")."""
     places = {i for t in tags if t.category == "places" for i in range(t.start, t.end)}
     first = next((i for i, w in enumerate(toks) if w not in STOPWORDS and i not in places), None)
     return next((t for t in tags if t.category in categories and t.start == first), None)
@@ -394,7 +393,8 @@ def _merge(frames: list[Frame]) -> Frame:
         elliptical=all(f.elliptical for f in frames),
         direction=next((f.direction for f in frames if f.direction), ""),
         joined=True, compares=any(f.compares for f in frames), outside=any(f.outside for f in frames),
-        conflict=any(f.conflict for f in frames),
+        conflict=any(f.conflict for f in frames), excludes=any(f.excludes for f in frames),
+        tabulate=any(f.tabulate for f in frames),
         value_ask=any(f.value_ask for f in frames), wh=frames[0].wh,
         readable=all(f.readable for f in frames), defining=any(f.defining for f in frames),
         currency=any(f.currency for f in frames))

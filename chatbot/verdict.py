@@ -307,7 +307,7 @@ def _false_place(f: Frame, ev: Evidence) -> bool:
     """Does a narrative question put a place where the passage that answers it does not?"""
     places = [p for p in f.places if p != "midlands"]
     good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
-    if not (places and good):
+    if not (places and good) or f.excludes:  # "apart from Birmingham": not a claim about it
         return False
     text = good[0].text.lower()
     # the item of the list that names what the question is about ("BioCity Nottingham")
