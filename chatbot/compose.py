@@ -64,9 +64,10 @@ class Composer:
         shown = self.citations[n - 1].quote + " " + m.source
         return sentence(m, n, lead=lead, tail=tail, multi=self.multi, shown=shown)
 
-    def cite_passage(self, text: str, chunk: Chunk) -> int:
-        return self._cite(text, chunk.section, chunk.source, None, chunk.chunk_id, None,
-                          chunk.document)
+    def cite_passage(self, text: str, chunk: Chunk, heading: str = "") -> int:
+        """Cite a sentence or list item; ``heading`` names the list it is under."""
+        section = f"{chunk.section} — {heading}" if heading else chunk.section
+        return self._cite(text, section, chunk.source, None, chunk.chunk_id, None, chunk.document)
 
     def calculation(self, working: str) -> str:
         """Record a calculation ("£107m ÷ 62 = £1.73m") and return its line."""

@@ -14,7 +14,7 @@ from dataclasses import replace
 from chatbot.compose import sentence
 from chatbot.plan import Ctx, decline, lookup
 from chatbot.resolve import Passage
-from chatbot.text import sentences, stem, words
+from chatbot.text import STOPWORDS, sentences, stem, words
 from chatbot.tuning import LIST_COVERAGE, MAX_SENTENCES, OVERVIEW_FIGURES, TOPIC_COVERAGE
 
 
@@ -69,11 +69,24 @@ def listing(ctx: Ctx) -> str:
     kind = ps[0].chunk.kind
     items = [p for p in ctx.verdict.passages if p.chunk.section == section and p.chunk.kind == kind
              and p.coverage >= ps[0].coverage / 2][:6]
+    said = ""
     for p in sorted(items, key=lambda p: p.chunk.start):
-        n = out.cite_passage(p.text, p.chunk)
+        heading = _heading(p.chunk)
+        if heading and heading != said:  # "Recommendations for UK policy:" before its items
+            out.add(f"{heading}:")
+            said = heading
+        n = out.cite_passage(p.text, p.chunk, heading)
         out.add(f"- {p.text} [{n}]")
         out.items.append(p.text)
     return "list"
+
+
+def _heading(chunk) -> str:
+    """The heading a list item sits under, as the snapshot writes it ("Recommendations for UK
+    policy"), from the chunk's indexed text (section, heading, then the item)."""
+    head = chunk.text[:chunk.text.find(chunk.quote[:30])] if chunk.quote[:30] in chunk.text else ""
+    head = head.removeprefix(chunk.section + ".").strip().rstrip(":").strip()
+    return head if 0 < len(head) <= 80 else ""
 
 
 def filtering(ctx: Ctx) -> str:
@@ -98,8 +111,18 @@ def filtering(ctx: Ctx) -> str:
     u = ctx.facts.understanding
     keep = [items[n - 1 if n > 0 else n] for t in f.tokens
             if (n := u.ordinals.get(t)) and abs(n) <= len(items)]
-    shared = {w for w in _item_words(items) if sum(w in _item_words([i]) for i in items) * 2 > len(items)}
-    want = (set(f.content) | {stem(t) for t in f.tokens}) & (_item_words(items) - shared)
+    heads = {i: next((_heading(c) for c in ctx.out.chunks if c.kind == "list" and c.quote.startswith(i[:40])),
+                     "") for i in items}
+    full = {i: f"{i} {heads[i]}" for i in items}  # an item with the heading it sits under
+    shared = {w for w in _item_words(list(full.values()))
+              if sum(w in _item_words([x]) for x in full.values()) * 2 > len(items)}
+    tags = u.tag([stem(t) for t in f.tokens])  # "… rather than the Midlands Engine": not those words
+    cut = next((t.start for t in tags if t.category == "exclusion" and t.start > 0), len(f.tokens))
+    asked = {stem(t) for t in f.tokens[:cut]} | {t.concept for t in tags if t.category == "topics"
+                                                  and t.start < cut}
+    want = (asked - STOPWORDS) & (_item_words(list(full.values())) - shared)
+    by_head = [i for i in items if want & _item_words([heads[i]])]  # a group the question names
+    keep = keep or (by_head if len(by_head) < len(items) else [])
     places = set(f.places) - {"midlands"}
     corpus = ctx.extras.get("corpus_text", "")
     other = [p for p in ctx.verdict.passages[:3] if p.chunk.kind == "list" and p.coverage >= LIST_COVERAGE
@@ -111,7 +134,7 @@ def filtering(ctx: Ctx) -> str:
         windows = [_around(corpus, m.start(), m.end()) for m in re.finditer(re.escape(item), corpus)] \
             or [item.lower()]
         if places and any(p in w for p in places for w in windows) or \
-                not places and want and want & {stem(w) for w in words(item)}:
+                not places and want and want & {stem(w) for w in words(full[item])}:
             keep.append(item)
     out = ctx.out
     if not keep:

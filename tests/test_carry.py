@@ -93,3 +93,16 @@ def test_memory_of_a_conversation_is_bounded(bot):
 def test_a_term_asked_after_a_figure_is_defined_not_looked_up(ask, first):
     ans = ask(first, "What is FDI?")
     assert ans.kind == "define" and "Foreign Direct Investment" in ans.text, ans.text
+
+
+def test_which_of_those_picks_the_group_a_heading_names(ask):
+    ans = ask("what does it recommend?",
+              "which of those are for national government rather than the midlands engine?")
+    assert "Procurement" in ans.text and "Regulation" in ans.text, ans.text
+    assert "Strategy" not in ans.text and "Finance" not in ans.text, ans.text
+
+
+def test_list_items_come_under_their_heading_and_cite_it(ask):
+    ans = ask("What are the recommendations for UK policy?")
+    assert ans.text.startswith("Recommendations for UK policy:"), ans.text
+    assert all("Recommendations for UK policy" in c.section for c in ans.citations)
