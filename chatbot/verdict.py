@@ -124,6 +124,9 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     if isinstance(figures, Verdict):
         return figures
     textual = [x for x in f.measures if not facts.by_measure.get(x)]  # "countries": no figure has it
+    if textual and f.currency and f.op in ("lookup", "fallback") and "count" not in f.stats and \
+            not any(q.unit in ("GBP", "USD") for q in f.numbers):  # an amount no figure gives
+        return decline(f"an amount of money for {topic(f)}", _nearest(ev))
     good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
     if textual and good and f.op in ("lookup", "fallback") and not f.value_ask:
         return Verdict("answer", "list" if good[0].chunk.kind == "list" else "explain",
@@ -285,9 +288,11 @@ def _names_beyond(f: Frame, ev: Evidence) -> bool:
     good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
     if not good:
         return False
-    asked = " ".join(f.tokens)
+    asked = set(f.stems) | {stem(w) for w in f.tokens}
     names = re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*", good[0].text)
-    return any(n.lower() not in asked for n in names)
+    # not a place, nor a title made of the question's own words ("£100m+ Turnover Companies")
+    return any(n.lower() not in ev.corpus_places and not {stem(w) for w in words(n)} <= asked
+               for n in names)
 
 
 def _false_direction(f: Frame, m: Metric, facts: Facts) -> bool:
