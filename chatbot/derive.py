@@ -10,12 +10,15 @@ count's divisor, a figure's UK share, its FDI/DDI counterpart, the parts of a wh
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from chatbot.compose import number
+from chatbot.compose import Composer, number
 from chatbot.facts import Metric
 from chatbot.plan import Ctx, compare, lookup
 from chatbot.plan import candidates as _candidates
-from chatbot.tuning import CLOSE_SECOND
+from chatbot.plan import verify as _verify_stated
+from chatbot.text import quantities
+from chatbot.tuning import CLOSE, CLOSE_SECOND
 
 #: The order kinds are tried in when a question carries several cues.
 KINDS = ("base_share", "base_growth", "complement", "points", "share_of", "per_unit", "ratio",
@@ -266,3 +269,27 @@ def _base_share(ctx: Ctx) -> str:
 _DO = {"ratio": _ratio, "difference": _difference, "points": _points, "sum": _sum,
        "per_unit": _per_unit, "share_of": _share_of, "complement": _complement,
        "base_growth": _base_growth, "base_share": _base_share}
+
+
+_DURATIONS = ("year", "years", "yrs", "month", "months", "week", "weeks", "day", "days")
+
+
+def verify(ctx: Ctx) -> str:
+    """A claim about a calculated figure ("83.8% retention means ~1,435 didn't stay — right?"):
+    the calculation done, the claim checked against its result, the verdict first. Claims about
+    stated figures go to ``plan.verify``."""
+    f = ctx.frame
+    if f.derive and f.numbers:
+        scratch = replace(ctx, out=Composer(ctx.out.chunk_of, ctx.out.chunks, ctx.out.multi))
+        if derive(scratch) == "derived" and scratch.out.calculations:
+            result = quantities(scratch.out.calculations[-1].rsplit("=", 1)[-1])
+            got = [q for q in f.numbers for r in result[:1] if q.unit == r.unit  # a count for a count,
+                   and q.noun not in _DURATIONS]  # not "within 3 years"
+            if got:
+                r = result[0]
+                right = any(abs(q.value - r.value) <= CLOSE * max(abs(r.value), 1e-9) for q in got)
+                start = len(ctx.out.lines)
+                derive(ctx)
+                ctx.out.lines[start] = ("Yes — " if right else "No — ") + ctx.out.lines[start]
+                return "verify"
+    return _verify_stated(ctx)

@@ -216,3 +216,14 @@ def test_empty_input_asks_for_a_question(ask):
 def test_long_input_is_cut_with_a_notice(ask):
     ans = ask("What is the average salary? " + "x" * 5000)
     assert ans.notices and "2,000" in ans.notices[0]
+
+
+@pytest.mark.parametrize("question,verdict,result", [
+    ("83.8% retention means ~1,435 grads didn't stay — that right?", "Yes", "1,435"),
+    ("Is it right that about 2,000 graduates did not stay?", "No", "1,435"),
+    ("So DDI jobs minus FDI jobs is 2,432, correct?", "Yes", "2,432"),
+])
+def test_a_claim_about_a_calculation_is_checked_against_it(ask, question, verdict, result):
+    ans = ask(question)
+    assert ans.text.startswith(f"{verdict} — ") and f"**{result}**" in ans.text, ans.text
+    assert "Calculation:" in ans.text
