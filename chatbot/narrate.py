@@ -236,8 +236,8 @@ def overview(ctx: Ctx) -> str:
     if topical:  # "an overview of the recommendations": the passages on that topic
         return listing(ctx) if any(p.chunk.kind == "list" for p in topical[:2]) else explain(ctx)
     intro = [c for c in out.chunks if c.section == "Introduction" and c.kind == "prose"]
-    for c in sorted(intro, key=lambda c: c.start)[:1]:
-        first = c.quote.split(". ")[0].rstrip(".") + "."
+    for c in sorted(intro, key=lambda c: c.start):  # what each paragraph of the introduction opens with
+        first = sentences(c.quote)[0] if sentences(c.quote) else c.quote
         out.add(f"{first} [{out.cite_passage(first, c)}]")
     context = sorted((c for c in out.chunks if c.section == "Cluster in context"),
                      key=lambda c: c.start)
