@@ -209,10 +209,30 @@ def explain(ctx: Ctx) -> str:
         ps = [replace(ps[0], text=t) for t in said[:MAX_SENTENCES]]  # gets the paragraph
     if len(ps) > 1 and all(p.chunk.kind == "list" for p in ps):  # "what does it recommend?"
         return listing(ctx)  # items of a list: every one the question touches, in order
+    ps += _reasons(ctx, ps)[:MAX_SENTENCES - len(ps) + 1]
     out = ctx.out
-    for p in sorted(ps, key=lambda p: (p.chunk.start, p.text)):
+    for p in sorted(ps, key=lambda p: (p.chunk.start, p.chunk.quote.find(p.text), p.text)):
         out.add(f"{p.text} [{out.cite_passage(p.text, p.chunk)}]")
     return "prose"
+
+
+def _reasons(ctx: Ctx, ps: list[Passage]) -> list[Passage]:
+    """For a why-question, the sentences of the same paragraphs that give a reason ("… is
+    likely due to the method for allocating jobs …") the chosen ones do not already give."""
+    u = ctx.facts.understanding
+    tags = u.tag(list(ctx.frame.stems))
+    if not any(t.category == "asks_reason" for t in tags):
+        return []
+    shown = {p.text for p in ps}
+    out = []
+    for p in ps:  # the paragraph may run over several chunks of its section
+        for chunk in [c for c in ctx.out.chunks if c.section == p.chunk.section and c.kind == "prose"]:
+            for text in sentences(chunk.quote):
+                cue = any(t.category == "reasons" for t in u.tag([stem(w) for w in words(text)]))
+                if cue and text not in shown and not any(q.text in text or text in q.text for q in ps):
+                    shown.add(text)
+                    out.append(replace(p, text=text, chunk=chunk))
+    return out
 
 
 def overview(ctx: Ctx) -> str:

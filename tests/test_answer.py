@@ -227,3 +227,8 @@ def test_a_claim_about_a_calculation_is_checked_against_it(ask, question, verdic
     ans = ask(question)
     assert ans.text.startswith(f"{verdict} — ") and f"**{result}**" in ans.text, ans.text
     assert "Calculation:" in ans.text
+
+
+def test_a_why_question_gets_the_sentence_that_gives_the_reason(ask):
+    ans = ask("Why do job numbers differ between this snapshot and the OLS data?")
+    assert ans.kind == "prose" and "due to" in ans.text and "addresses" in ans.text, ans.text
