@@ -232,3 +232,8 @@ def test_a_claim_about_a_calculation_is_checked_against_it(ask, question, verdic
 def test_a_why_question_gets_the_sentence_that_gives_the_reason(ask):
     ans = ask("Why do job numbers differ between this snapshot and the OLS data?")
     assert ans.kind == "prose" and "due to" in ans.text and "addresses" in ans.text, ans.text
+
+
+def test_two_figures_offered_as_alternatives_are_each_placed(ask):
+    ans = ask("Are there 5,500 jobs or 32,000 jobs in the Midlands cluster?")
+    assert ans.kind == "conflict" and "5,500" in ans.text and "32,000" in ans.text, ans.text
