@@ -17,7 +17,7 @@ from chatbot.facts import Metric
 from chatbot.plan import Ctx, compare, lookup
 from chatbot.plan import candidates as _candidates
 from chatbot.plan import verify as _verify_stated
-from chatbot.text import quantities
+from chatbot.text import quantities, stem, words
 from chatbot.tuning import CLOSE, CLOSE_SECOND
 
 #: The order kinds are tried in when a question carries several cues.
@@ -70,6 +70,14 @@ def _operands(ctx: Ctx) -> tuple[Metric, Metric] | None:
              and m.document == head.document]
     scores = {c.metric.metric_id: c.score for c in ctx.evidence.figures}
     close = [m for m in named if scores.get(head.metric_id, 0) - scores.get(m.metric_id, -99) <= CLOSE_SECOND]
+    # "the OLS and Data City estimates": the figure named by words the first one's label lacks
+    own = {stem(w) for a in ctx.frame.acronyms + ctx.frame.names for w in words(a)} - head.label_stems
+    alike = [m for m in pool[1:6] if m.commensurable(head) and m.metric_id != head.metric_id
+             and m.document == head.document
+             and scores.get(head.metric_id, 0) - scores.get(m.metric_id, -99) <= CLOSE_SECOND]
+    by_name = max(alike, key=lambda m: len(own & m.label_stems), default=None)
+    if by_name is not None and own & by_name.label_stems and by_name not in close[:1]:
+        close = [by_name] + close
     other = close[0] if close and not ctx.context.figures else ctx.facts.paired(head)
     if other is None and named and len(ctx.frame.measures | ctx.frame.modifiers) > 1:
         other = named[0]
@@ -221,7 +229,8 @@ def _complement(ctx: Ctx) -> str:
                           f"100% minus {_lower(head.label)}")
             if "count" not in ctx.frame.stats:
                 return done
-    for head in _candidates(ctx)[:4]:
+    wholes = [facts.whole(m) or m for m in _candidates(ctx)[:4]]  # "seed + venture … left over"
+    for head in dict.fromkeys(wholes):
         pair = facts.ratio_parts(head) if head.is_percent else None
         if pair is None and head.is_count:
             pair = next(((a, b) for p in facts.metrics if (ab := facts.ratio_parts(p))

@@ -68,6 +68,8 @@ def test_two_asks_in_one_question_get_both_figures(ask):
     ("Back out the 2013 count of firms from the growth rate", "137", ["222", "62%"]),
     ("What share of FDI and DDI jobs combined were DDI jobs?", "78.9%", ["3,321", "889"]),
     ("What percentage of graduates were not retained?", "16.2%", ["83.8%"]),
+    ("How many investments were neither seed nor venture?", "13", ["108", "62", "33"]),
+    ("What's the gap between the OLS and Data City job estimates?", "14,000", ["32,000", "18,000"]),
 ])
 def test_derived_figures_show_their_working(ask, question, result, inputs):
     ans = ask(question)
