@@ -255,10 +255,14 @@ def overview(ctx: Ctx) -> str:
     topical = [p for p in ctx.verdict.passages if p.coverage >= TOPIC_COVERAGE] if telling else []
     if topical:  # "an overview of the recommendations": the passages on that topic
         return listing(ctx) if any(p.chunk.kind == "list" for p in topical[:2]) else explain(ctx)
-    intro = [c for c in out.chunks if c.section == "Introduction" and c.kind == "prose"]
-    for c in sorted(intro, key=lambda c: c.start):  # what each paragraph of the introduction opens with
+    intro = sorted((c for c in out.chunks if c.section == "Introduction" and c.kind == "prose"),
+                   key=lambda c: c.start)
+    brief = any(t.category == "brief" for t in facts.understanding.tag(list(ctx.frame.stems)))
+    for c in intro[:1] if brief else intro:  # what each paragraph of the introduction opens with
         first = sentences(c.quote)[0] if sentences(c.quote) else c.quote
         out.add(f"{first} [{out.cite_passage(first, c)}]")
+    if brief:  # "in a sentence": that one
+        return "overview"
     context = sorted((c for c in out.chunks if c.section == "Cluster in context"),
                      key=lambda c: c.start)
     if context:
