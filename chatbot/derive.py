@@ -21,7 +21,7 @@ from chatbot.text import quantities, stem, words
 from chatbot.tuning import CLOSE, CLOSE_SECOND
 
 #: The order kinds are tried in when a question carries several cues.
-KINDS = ("base_share", "base_growth", "complement", "points", "share_of", "per_unit", "ratio",
+KINDS = ("base_share", "base_growth", "complement", "points", "relative", "share_of", "per_unit", "ratio",
          "difference", "sum")
 
 
@@ -127,6 +127,24 @@ def _difference(ctx: Ctx) -> str:
         else number(d, a.unit)
     return _write(ctx, [a, b], f"{a.display} − {b.display}", result,
                   f"Difference between {_lower(a.label)} (the larger) and {_lower(b.label)}")
+
+
+def _relative(ctx: Ctx) -> str:
+    """"National is what % above the Midlands?": the first figure named against the second, as a
+    percentage of the second; the snapshot's own statement when it says exactly that."""
+    amounts = replace(ctx, frame=replace(ctx.frame, stats=ctx.frame.stats - {"percent", "share", "gap"}))
+    pair = _operands(amounts)  # the amounts compared, not a stated percentage
+    if not pair or pair[0].is_percent or not pair[1].value:
+        return ""
+    a, b = pair
+    pct = 100 * (a.value - b.value) / b.value
+    stated = ctx.facts.gap(a) or ctx.facts.gap(b)
+    if stated is not None and abs(abs(pct) - stated.value) < 0.05:  # "27.2% lower" says it
+        ctx.out.add(ctx.out.figure(stated))
+        return "figure"
+    way = "above" if pct >= 0 else "below"
+    return _write(ctx, [a, b], f"({a.display} − {b.display}) ÷ {b.display} × 100", f"{abs(pct):.1f}%",
+                  f"{a.label} {way} {_lower(b.label)}, as a percentage of it")
 
 
 def _points(ctx: Ctx) -> str:
@@ -275,7 +293,7 @@ def _base_share(ctx: Ctx) -> str:
     return ""
 
 
-_DO = {"ratio": _ratio, "difference": _difference, "points": _points, "sum": _sum,
+_DO = {"ratio": _ratio, "difference": _difference, "points": _points, "sum": _sum, "relative": _relative,
        "per_unit": _per_unit, "share_of": _share_of, "complement": _complement,
        "base_growth": _base_growth, "base_share": _base_share}
 

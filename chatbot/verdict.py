@@ -329,7 +329,7 @@ def _direct(f: Frame, m: Metric) -> bool:
     if "mean" in f.stats and "mean" not in m.stats:
         return False
     if {"share_of", "base_share", "base_growth", "complement", "per_unit", "ratio", "sum",
-            "difference", "points"} & f.derive:
+            "difference", "points", "relative"} & f.derive:
         return False
     return True
 

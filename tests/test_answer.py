@@ -70,6 +70,9 @@ def test_two_asks_in_one_question_get_both_figures(ask):
     ("What percentage of graduates were not retained?", "16.2%", ["83.8%"]),
     ("How many investments were neither seed nor venture?", "13", ["108", "62", "33"]),
     ("What's the gap between the OLS and Data City job estimates?", "14,000", ["32,000", "18,000"]),
+    ("national average salary is what percent higher than the Midlands average?", "37.4%",
+     ["£46,894", "£34,131"]),
+    ("DDI jobs are what % higher than FDI jobs?", "273.6%", ["3,321", "889"]),
 ])
 def test_derived_figures_show_their_working(ask, question, result, inputs):
     ans = ask(question)
@@ -239,3 +242,8 @@ def test_a_why_question_gets_the_sentence_that_gives_the_reason(ask):
 def test_two_figures_offered_as_alternatives_are_each_placed(ask):
     ans = ask("Are there 5,500 jobs or 32,000 jobs in the Midlands cluster?")
     assert ans.kind == "conflict" and "5,500" in ans.text and "32,000" in ans.text, ans.text
+
+
+def test_a_relative_difference_the_snapshot_states_is_quoted_not_recalculated(ask):
+    ans = ask("by what percent is the Midlands salary lower than the national average?")
+    assert ans.kind == "figure" and "**27.2%**" in ans.text and not ans.calculations, ans.text
