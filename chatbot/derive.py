@@ -267,7 +267,7 @@ def _complement(ctx: Ctx) -> str:
         if head.is_percent and not done:
             return _write(ctx, [head], f"100% − {head.display}", f"{100 - head.value:.1f}%",
                           f"100% minus {_lower(head.label)}")
-    return done
+    return done or _difference(ctx)  # "offices here but not HQ'd here": the one less the other
 
 
 def _base_growth(ctx: Ctx) -> str:

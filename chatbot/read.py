@@ -28,7 +28,7 @@ _TAG_RE = re.compile(r"<(script|style)\b.{0,2000}?</\1\s*>|<[^>]{0,200}>|\b(?:ht
 _SENTENCE_RE = re.compile(r"(?<=[.!?])(?<!\b[Nn][Oo]\.)(?<!\b[Vv][Ss]\.)\s+|(?<=[?!])(?=[A-Z])|\n+")
 _LEAD_RE = re.compile(r"^\s*([^:?]{1,40}):\s+(?=\S)")  # "Quick question: …"
 _SUBQ_RE = re.compile(r",?\s+(?:and|but|also)\s+(?=(?:how|what|which|where|who|when|why|is|are|"
-                      r"does|did)\b)", re.I)
+                      r"does|did)\b(?!\s+not\b))", re.I)  # "… but are not HQ'd here" goes on
 _ACRONYM_RE = re.compile(r"\b[A-Z][A-Z&]{1,5}s?\b")
 _NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|NHS))*")
 #: Operations a clause that names nothing passes on to the next ("Confirm: …", "Source? …").

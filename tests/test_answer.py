@@ -73,6 +73,7 @@ def test_two_asks_in_one_question_get_both_figures(ask):
     ("national average salary is what percent higher than the Midlands average?", "37.4%",
      ["£46,894", "£34,131"]),
     ("DDI jobs are what % higher than FDI jobs?", "273.6%", ["3,321", "889"]),
+    ("How many funds have an office in the region but are not headquartered here?", "113", ["313", "200"]),
 ])
 def test_derived_figures_show_their_working(ask, question, result, inputs):
     ans = ask(question)
