@@ -59,6 +59,10 @@ def lookup(ctx: Ctx) -> str:
     tail = f" — {parts[0].display} of {parts[1].display} [{out.cite_metric(parts[0])}]" if parts else ""
     if not head.is_percent and not ctx.frame.stats - {"count", "money"}:  # what the panel says with it
         tail = _context(ctx, head, figs) or tail
+    elif head.is_percent and "share" in head.stats and not parts:  # a share with what it is a share of
+        base = next((m for m in ctx.facts.siblings(head) if m.panel == head.panel and not m.is_percent
+                     and m not in figs and head in ctx.facts.shares(m)), None)
+        tail = f" — {says(base)}" if base is not None else tail
     out.add(out.figure(head, tail=tail))
     if out.multi and not ctx.frame.documents:  # several snapshots, none named: each one's figure
         short = head.metric_id.split("/")[-1]
