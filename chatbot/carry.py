@@ -69,11 +69,16 @@ def carry(f: Frame, state: State, exclusive, fits=None) -> tuple[Frame, Context]
     last = next((t for t in reversed(answered) if t.figures or t.frame.measures), None)
     if last is None:
         return f, Context(items=items)
+    if "elaborate" in f.content and not f.measures and len(f.tokens) <= 4 and answered[-1:] and \
+            answered[-1].figures:  # "tell me more" about the figure just given
+        return replace(f, op="more"), Context(figures=answered[-1].figures, followup=True)
     leans = f.elliptical or (not f.measures and f.op in ON_LAST and len(f.tokens) <= FOLLOW_UP_WORDS) or \
         (f.refers and len(f.tokens) <= REFERS_WITHIN) or \
         (len(f.tokens) <= SHORT_CLAUSE and bool(f.derive or f.stats) and f.op in ON_LAST)
-    if not leans or f.op == "define" and f.acronyms and f.confidence >= OWN_OP:
-        return f, Context(items=items)  # "What is FDI?" names its own term
+    alone = f.confidence >= OWN_OP and not f.refers and (  # "What is FDI?" names its own term,
+        f.op == "define" and bool(f.acronyms) or f.op == "overview" and bool(f.content))  # "sum up talent"
+    if not leans or alone:
+        return f, Context(items=items)
     prev = last.frame
     modifiers = set(last.modifiers if last.figures else prev.modifiers)
     for m in f.modifiers:  # a new modifier replaces its rival ("and DDI?" after FDI)

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from chatbot.compose import sentence
 from chatbot.plan import Ctx, decline, lookup
+from chatbot.plan import context as panel_context
 from chatbot.resolve import Passage
 from chatbot.text import STOPWORDS, sentences, stem, words
 from chatbot.tuning import LIST_COVERAGE, MAX_SENTENCES, OVERVIEW_FIGURES, TOPIC_COVERAGE
@@ -243,9 +244,15 @@ def overview(ctx: Ctx) -> str:
         figs = [m for m in facts.metrics if m.section == section and m.kind in ("figure", "table_row")]
         heads = list({m.panel or m.metric_id: m for m in reversed(figs)}.values())[::-1]
         figs = heads + [m for m in figs if m not in heads]  # each panel's headline first
+        groups: list[list] = []  # an FDI figure and its DDI twin share a line
+        for m in figs:
+            if not any(m in g for g in groups):
+                twin = facts.counterpart(m)
+                groups.append([m] + ([twin] if twin in figs and not any(twin in g for g in groups) else []))
         out.add(f"The {section} in figures:")
-        for m in sorted(figs[:OVERVIEW_FIGURES], key=lambda m: facts.position[m.metric_id]):
-            out.add(f"- {sentence(m, out.cite_metric(m))}")
+        for g in sorted(groups[:OVERVIEW_FIGURES], key=lambda g: facts.position[g[0].metric_id]):
+            said = [sentence(m, out.cite_metric(m), tail=panel_context(ctx, m, g)) for m in g]
+            out.add("- " + " ".join(said))
         return "overview"
     # a topic beyond the snapshot's own subject ("the recommendations", not "the health cluster")
     subject = {stem(w) for w in words(ctx.extras.get("title", ""))} | \

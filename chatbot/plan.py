@@ -58,7 +58,7 @@ def lookup(ctx: Ctx) -> str:
     parts = ctx.facts.ratio_parts(head) if head.is_percent else None
     tail = f" — {parts[0].display} of {parts[1].display} [{out.cite_metric(parts[0])}]" if parts else ""
     if not head.is_percent and not ctx.frame.stats - {"count", "money"}:  # what the panel says with it
-        tail = _context(ctx, head, figs) or tail
+        tail = context(ctx, head, figs) or tail
     elif head.is_percent and "share" in head.stats and not parts:  # a share with what it is a share of
         base = next((m for m in ctx.facts.siblings(head) if m.panel == head.panel and not m.is_percent
                      and m not in figs and head in ctx.facts.shares(m)), None)
@@ -90,7 +90,7 @@ def lookup(ctx: Ctx) -> str:
     return "conflict"
 
 
-def _context(ctx: Ctx, head: Metric, figs: list[Metric]) -> str:
+def context(ctx: Ctx, head: Metric, figs: list[Metric]) -> str:
     """" — 14% of the UK total, up 62% since 2013": the share and growth its panel states, and
     the count an amount is stated with ("£107m across 62 seed investments")."""
     uk = [m for m in ctx.facts.shares(head) if re.search(r"\bUK\b", m.label)][:1]
@@ -376,6 +376,26 @@ def provenance(ctx: Ctx) -> str:
     return "provenance"
 
 
+def more(ctx: Ctx) -> str:
+    """"Tell me more" after a figure: what the snapshot says around it — its panel's share and
+    growth, the national figure or FDI/DDI twin it is compared with, and its footnote."""
+    out, facts = ctx.out, ctx.facts
+    for m in ctx.figures[:1]:
+        out.add(out.figure(m, tail=context(ctx, m, [])))
+        for other in (facts.national(m), facts.counterpart(m)):
+            if other is not None and other is not m:
+                out.add(out.figure(other))
+        note = _footnote(ctx, m)
+        if note is not None and note.quote.strip() != m.source:
+            out.add(f"Its source is {m.source or 'not named'}; the footnote reads: “{note.quote}” "
+                    f"[{out.cite_passage(note.quote, note)}].")
+        elsewhere = [o for o in _disagreeing(ctx, m) if o.document == m.document][:CONFLICT_OTHERS]
+        if elsewhere:  # "over 200 businesses" in the introduction
+            out.add("The snapshot also gives: " + "; ".join(f"{says(o)} [{out.cite_metric(o)}]"
+                                                          for o in elsewhere) + ".")
+    return "figure"
+
+
 def _footnote(ctx: Ctx, m: Metric):
     for c in ctx.out.chunks:
         if c.kind == "footnote" and c.section == m.section and c.document == m.document and \
@@ -394,6 +414,6 @@ def decline(ctx: Ctx) -> str:
 
 
 PLANNERS: dict[str, Planner] = {
-    "lookup": lookup, "compare": compare, "verify": verify, "provenance": provenance,
+    "lookup": lookup, "compare": compare, "verify": verify, "provenance": provenance, "more": more,
     "decline": decline,
 }

@@ -20,7 +20,7 @@ from chatbot.tuning import MIN_COVERAGE, MIN_FIGURE_SCORE
 
 FIGURE_OPS = ("lookup", "compare", "derive", "verify", "provenance")
 TEXT_OPS = ("explain", "list")
-ALWAYS = ("chat", "overview", "highlights", "filter", "define")
+ALWAYS = ("chat", "overview", "highlights", "filter", "define", "more")
 
 
 @dataclass(frozen=True)

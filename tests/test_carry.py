@@ -106,3 +106,9 @@ def test_list_items_come_under_their_heading_and_cite_it(ask):
     ans = ask("What are the recommendations for UK policy?")
     assert ans.text.startswith("Recommendations for UK policy:"), ans.text
     assert all("Recommendations for UK policy" in c.section for c in ans.citations)
+
+
+def test_tell_me_more_after_a_figure_says_what_surrounds_it(ask):
+    ans = ask("average salary?", "tell me more")
+    assert ans.answered and "£34,131" in ans.text and "£46,894" in ans.text, ans.text
+    assert "ONS ASHE" in ans.text
