@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from chatbot.claims import verify as _verify_stated
 from chatbot.compose import Composer, number
 from chatbot.facts import Metric
 from chatbot.plan import Ctx, compare, lookup
 from chatbot.plan import candidates as _candidates
-from chatbot.plan import verify as _verify_stated
 from chatbot.text import quantities, stem, words
 from chatbot.tuning import CLOSE, CLOSE_SECOND
 

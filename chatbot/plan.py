@@ -2,7 +2,7 @@
 
 In: a ``Ctx`` (the frame after carry, the verdict, the evidence, the facts, a ``Composer``).
 Out: answer lines written into the composer, and the answer's kind. Planners for figures live
-here (lookup, compare, verify, provenance, decline); arithmetic in ``derive``; lists, passages,
+here (lookup, compare, provenance, decline); claims in ``claims``; arithmetic in ``derive``; lists, passages,
 overviews, definitions and chat in ``narrate``. Each planner is small; a new kind of question
 is a new planner and an intent, never a branch elsewhere.
 """
@@ -18,8 +18,7 @@ from chatbot.compose import Composer, says
 from chatbot.facts import Facts, Metric
 from chatbot.read import Frame
 from chatbot.resolve import Evidence
-from chatbot.text import Quantity
-from chatbot.tuning import CLAIM_WINDOW, CLOSE, CONFLICT_OTHERS, MULTI_DOCUMENTS
+from chatbot.tuning import CLOSE, CONFLICT_OTHERS, MULTI_DOCUMENTS
 from chatbot.verdict import Verdict
 
 
@@ -206,161 +205,6 @@ def candidates(ctx: Ctx) -> list[Metric]:
     return seen + [c.metric for c in ctx.evidence.figures if c.metric not in seen]
 
 
-_RANK = {"No": 0, "Not quite": 1, "Yes": 2}
-
-
-def verify(ctx: Ctx) -> str:
-    """A claim checked against the figures: the verdict first, then what the snapshot says."""
-    f, out = ctx.frame, ctx.out
-    pool = candidates(ctx)
-    claims = [q for q in f.numbers if not (pool and pool[0].names_number(q))]
-    if not claims and _named(f) and ctx.verdict.passages:
-        return verify_passage(ctx)
-    checks: list[tuple[str, Metric]] = []
-    score = {c.metric.metric_id: c.score for c in ctx.evidence.figures}
-    for q in claims:
-        kind = [m for m in pool[:12] if _same_kind(q, m) and (not q.noun or q.noun in m.measures)]
-        said = f.stats & {"mean", "growth", "share"}  # "isn't the mean £12m?" is about a mean
-        kind = [m for m in kind if said <= m.stats] or kind
-        kind = [m for m in kind if not m.measures - f.measures] or kind  # not "HGC grants"
-        if kind:  # the claim is about a figure that fits the question; the nearest value of those
-            best = max(score.get(m.metric_id, 0.0) for m in kind)
-            kind = [m for m in kind if score.get(m.metric_id, best) >= best - CLAIM_WINDOW] or kind
-        m = min(kind, key=lambda m: abs(m.value - q.value) / max(abs(m.value), 1e-9)) if kind else None
-        if m is not None:
-            checks.append((_judge(q, m, f), m))
-    either = f.conflict or "or" in f.tokens
-    if either and len(claims) >= 2:  # "5,500 or 32,000 jobs?": each one where the snapshot states it
-        stated = [min((m for m in ctx.facts.metrics if _same_kind(q, m) and _judge(q, m, f) == "Yes"),
-                      key=lambda m: abs(m.value - q.value), default=None) for q in claims]
-        if all(stated) and len({m.metric_id for m in stated}) >= 2:
-            lines = [out.figure(m) for m in dict.fromkeys(stated)]
-            out.add("Both figures are in the snapshot, for different things: " + " ".join(lines))
-            return "conflict"
-    for year in f.years:  # "since 2015" against a figure "since 2005"
-        m = pool[0] if pool else None
-        if m is not None and re.search(r"\d{4}", m.period + m.label) and \
-                str(year) not in m.period + m.label and not any(a <= year <= b for a, b in f.ranges):
-            checks.append(("Not quite", m))
-    if not checks and pool:
-        head = pool[0]
-        if "national" in head.modifiers and ctx.facts.paired(head) is not None:
-            head = ctx.facts.paired(head)  # the claim is about the Midlands figure
-        checks.append((_direction(ctx, head), head))
-        other = ctx.facts.paired(head)
-        if other is not None and ctx.frame.direction:
-            checks.append(("Yes", other))
-    if not checks:
-        return verify_passage(ctx)
-    verdict = min((v for v, _m in checks), key=_RANK.get)
-    shown = list(dict.fromkeys(m for _v, m in checks))
-    for m in list(shown):  # a gap is read with the figures it compares; a share with its whole
-        related = [r for r in ctx.facts.siblings(m) if not r.is_percent] if m.is_percent else []
-        if not m.is_percent and ctx.facts.gap(m) is not None:
-            related.append(ctx.facts.gap(m))
-        shown += [r for r in related if r not in shown]
-    if verdict != "Yes" and f.op == "verify" and shown[0].is_percent and not shown[0].stats & {"growth"}:
-        whole = [w for w in pool if w.panel == shown[0].panel and not w.is_percent][:1]
-        shown += [w for w in whole if w not in shown]
-    if verdict != "Yes":  # the number claimed may be another figure of the panel ("313 have
-        twin = ctx.facts.counterpart(shown[0])  # offices") or its FDI/DDI twin's ("15% is DDI's")
-        near = [r for q in claims for r in ctx.facts.metrics if (r.panel == shown[0].panel or r is twin)
-                and r not in shown and _same_kind(q, r) and _judge(q, r, f) != "No"]
-        shown[2:2] = near[:1]  # after the figure that answers the claim
-    lines = [out.figure(m) for m in shown[:3]]
-    way = _way(ctx, shown[0]) if verdict != "Yes" and ctx.frame.direction else ""
-    out.add(f"{verdict} — {way}" + " ".join(lines))
-    return "verify"
-
-
-def _way(ctx: Ctx, m: Metric) -> str:
-    """"it is higher: " — which way the figure really goes, when a claim had it wrong."""
-    actual = m.direction
-    other = ctx.facts.paired(m)
-    if not actual and other is not None:
-        local, national = (other, m) if "national" in m.modifiers else (m, other)
-        actual = "up" if local.value > national.value else "down"
-    if actual == ctx.frame.direction:
-        return ""  # the claim had the way right; what it got wrong is the number
-    words = {"up": "higher" if "growth" not in m.stats else "they grew",
-             "down": "lower" if "growth" not in m.stats else "they fell"}
-    return f"{words[actual]}: " if actual in words else ""
-
-
-def _same_kind(q: Quantity, m: Metric) -> bool:
-    if q.unit == "percent":
-        return m.is_percent
-    if q.unit in ("GBP", "USD"):
-        return m.is_money
-    return m.is_count or (m.is_money and q.value >= 1000)
-
-
-def _named(f: Frame) -> bool:
-    return any(n.lower() not in ("midlands", "uk", "nhs", "the") for n in f.names) or \
-        bool(set(f.places) - {"midlands"})
-
-
-def _judge(q: Quantity, m: Metric, f: Frame) -> str:
-    if f.direction and m.direction and f.direction != m.direction:
-        return "No"  # "fell by 62%" against growth of 62%
-    value = m.value
-    if "complement" in f.derive and m.is_percent:
-        value = 100 - value  # "84% leave" checks the share who did not stay
-    unit_ok = q.unit == m.unit or q.unit == "count" or m.is_count
-    if abs(q.value - value) <= 1e-9 * max(1.0, abs(value)):
-        return "Yes" if unit_ok else "Not quite"
-    if abs(q.value - value) <= CLOSE * abs(value):
-        return "Yes" if unit_ok and (_approximate(f) or _rounds_to(q, value)) else "Not quite"
-    return "No"
-
-
-def _rounds_to(q: Quantity, value: float) -> bool:
-    """Is the claim the figure rounded to the claim's own precision ("27%" for 27.2%,
-    "£34.1k" for £34,131)? Trailing zeros of a whole number are not precision ("5,500")."""
-    digits = re.sub(r"[^\d.]", "", q.written.split("e")[0])
-    if not digits:
-        return False
-    scale = q.value / float(digits) if float(digits) else 1.0
-    decimals = len(digits.split(".")[1]) if "." in digits else 0
-    step = scale * 10 ** -decimals
-    return abs(round(value / step) * step - q.value) <= 1e-6 * max(1.0, abs(q.value))
-
-
-def _approximate(f: Frame) -> bool:
-    return any(t in f.tokens for t in ("about", "around", "roughly", "approximately", "approx",
-                                       "some", "nearly", "almost", "circa", "ish")) or \
-        any(q.written.startswith("~") or q.unit == "percent" and q.written.isalpha() for q in f.numbers)
-
-
-def _direction(ctx: Ctx, m: Metric) -> str:
-    """A claim with no number: its direction (higher, fell) against the figure's."""
-    said = ctx.frame.direction
-    if not said:
-        return "Yes"
-    own = m.direction
-    if own:
-        return "Yes" if said == own else "No"
-    other = ctx.facts.paired(m)
-    if other is None:
-        return "Yes"
-    local, national = (other, m) if "national" in m.modifiers else (m, other)
-    actual = "up" if local.value > national.value else "down"
-    return "Yes" if said == actual else "No"
-
-
-def verify_passage(ctx: Ctx) -> str:
-    """A claim about names or places, checked against the passage that speaks to it."""
-    ps = ctx.verdict.passages
-    if not ps:
-        return decline(ctx)
-    p = ps[0]
-    claimed = [n for n in ctx.frame.names + tuple(ctx.frame.places) if n.lower() not in
-               ("midlands", "uk", "nhs")]
-    wrong = [n for n in claimed if n.lower() not in p.text.lower()]
-    ctx.out.add(f"{'No' if wrong else 'Yes'} — {p.text} [{ctx.out.cite_passage(p.text, p.chunk)}]")
-    return "verify"
-
-
 def provenance(ctx: Ctx) -> str:
     out = ctx.out
     for m in ctx.figures[:2]:
@@ -414,6 +258,6 @@ def decline(ctx: Ctx) -> str:
 
 
 PLANNERS: dict[str, Planner] = {
-    "lookup": lookup, "compare": compare, "verify": verify, "provenance": provenance, "more": more,
+    "lookup": lookup, "compare": compare, "provenance": provenance, "more": more,
     "decline": decline,
 }
