@@ -166,7 +166,11 @@ def intent_model(settings: Settings, understanding):
     """The intent classifier trained on the understanding data (saved beside the index)."""
     from chatbot.classify import load_or_train
 
-    return load_or_train(understanding.intents, Path(settings.index_dir) / INTENT_MODEL)
+    # examples read the way questions are read (shorthand, contractions, spelling mended), so
+    # "I'm" and "I am" are one thing to the classifier
+    examples = {intent: [" ".join(understanding.tokens(e)) or e for e in texts]
+                for intent, texts in understanding.intents.items()}
+    return load_or_train(examples, Path(settings.index_dir) / INTENT_MODEL)
 
 
 def build(settings: Settings, progress: Callable[[str], None] = print, force: bool = False,
