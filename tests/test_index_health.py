@@ -118,9 +118,23 @@ def test_read_only_corrupt_index_is_reported_not_rebuilt(golden, tmp_path):
     assert _state(root / "indexes") == before
 
 
+def _reachable_by_others(path: Path) -> list[tuple[Path, int]]:
+    """Let `nobody` pass through every folder above ``path`` (a checkout cloned into a private
+    ``mktemp -d`` folder is not); returns the modes to put back."""
+    changed = []
+    for folder in [path, *path.parents]:
+        mode = folder.stat().st_mode & 0o7777
+        if not mode & 0o001:
+            os.chmod(folder, mode | 0o001)
+            changed.append((folder, mode))
+    return changed
+
+
 def test_unreadable_index_is_reported_not_rebuilt(golden):
-    # The folders must be reachable by `nobody`: pytest's own temporary folders are not.
+    # The folders must be reachable by `nobody`: pytest's own temporary folders are not, nor is
+    # a checkout (and its venv) cloned into a private temporary folder.
     root = Path(tempfile.mkdtemp(prefix="snapshot-qa-unreadable-"))
+    restore = _reachable_by_others(BIN.resolve()) + _reachable_by_others(ROOT.resolve())
     try:
         _copy(golden, root / "w")
         for dirpath, _dirs, files in os.walk(root):
@@ -139,6 +153,8 @@ def test_unreadable_index_is_reported_not_rebuilt(golden):
         assert _state(root / "w" / "indexes") == before
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        for folder, mode in reversed(restore):
+            os.chmod(folder, mode)
 
 
 def test_busy_index_waits_then_answers_and_recovers(golden, tmp_path, caplog):
