@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
-from chatbot.text import quantities, stem, words
+from chatbot.text import STOPWORDS, quantities, stem, words
 from chatbot.tuning import RATIO_TOLERANCE
 from chatbot.understanding import Understanding
 
@@ -158,6 +159,13 @@ class Facts:
         """Has the snapshot, for each modifier, a figure of one of these measures with it?"""
         return all(any(x in m.modifiers for y in measures for m in self.by_measure.get(y, ()))
                    for x in modifiers)
+
+    @cached_property
+    def section_words(self) -> frozenset[str]:
+        """Stems that name a section ("talent", "investment"), not the whole document's title."""
+        title = {stem(w) for m in self.metrics[:1] for w in words(m.document)}  # "cluster", "data"
+        return frozenset({stem(w) for m in self.metrics for w in words(m.section)} - title - STOPWORDS
+                         - {"ecosystem"})
 
     def same_concept(self, m: Metric) -> list[Metric]:
         """Figures stating the same thing elsewhere (``m`` first)."""

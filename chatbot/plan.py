@@ -18,6 +18,7 @@ from chatbot.compose import Composer, says
 from chatbot.facts import Facts, Metric
 from chatbot.read import Frame
 from chatbot.resolve import Evidence
+from chatbot.text import NUMBER_WORDS
 from chatbot.tuning import CLOSE, CONFLICT_OTHERS, MULTI_DOCUMENTS
 from chatbot.verdict import Verdict
 
@@ -134,7 +135,7 @@ def _agree(a: Metric, b: Metric) -> bool:
     return False
 
 
-_WORDS = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
+_WORDS = {1: "one"} | {n: w for w, n in NUMBER_WORDS.items()}  # counts said in words
 
 
 def compare(ctx: Ctx) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from chatbot.facts import Facts, Metric
 from chatbot.read import Frame
 from chatbot.resolve import Candidate, Evidence, Passage
-from chatbot.text import STOPWORDS, stem, words
+from chatbot.text import stem, words
 from chatbot.tuning import MIN_COVERAGE, MIN_FIGURE_SCORE
 
 FIGURE_OPS = ("lookup", "compare", "derive", "verify", "provenance")
@@ -70,7 +70,7 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     if f.tabulate and not (f.numbers or f.modifiers or f.derive or f.value_ask) and \
             not (f.measures and "count" in f.stats) and \
             f.op in ("list", "fallback", "lookup") and _names_section(f, facts) and \
-            f.measures <= _named_by(tuple(w for w in f.tokens if stem(w) in _section_words(facts)), facts):
+            f.measures <= _named_by(tuple(w for w in f.tokens if stem(w) in facts.section_words), facts):
         f = replace(f, op="overview")  # "bullet out the talent numbers": a section's figures
     elsewhere = [p for p in f.places if p not in ev.corpus_places]
     if elsewhere and f.op != "verify":  # a place the snapshot never mentions
@@ -195,14 +195,9 @@ def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdi
     return tuple(_cover(f, cands))
 
 
-def _section_words(facts: Facts) -> set[str]:
-    title = {stem(w) for m in facts.metrics[:1] for w in words(m.document)}  # "cluster", "data"
-    return {stem(w) for m in facts.metrics for w in words(m.section)} - title - STOPWORDS - {"ecosystem"}
-
-
 def _names_section(f: Frame, facts: Facts) -> bool:
     """Does the question name a section of the snapshot ("the investment ecosystem")?"""
-    return bool(_section_words(facts) & set(f.stems))
+    return bool(facts.section_words & set(f.stems))
 
 
 def _named_by(terms: tuple[str, ...], facts: Facts) -> frozenset[str]:
