@@ -220,6 +220,18 @@ class Facts:
         return [s for s in self.siblings(m) if s.measures == m.measures and s.stats == m.stats
                 and kind(s) == kind(m) and m.modifiers < s.modifiers]
 
+    def basis(self, m: Metric) -> list[Metric]:
+        """What an average is the average of: the total stated with it and the count of that
+        total ("£1.2m mean" → "£134m", "108 investments")."""
+        if "mean" not in m.stats:
+            return []
+        total = next((s for s in self.siblings(m) if s.unit == m.unit and s.measures == m.measures
+                      and s.modifiers == m.modifiers and "mean" not in s.stats), None)
+        if total is None:
+            return []
+        return [total] + [c for c in self.siblings(m) if c.is_count and c.qualifier == total.qualifier
+                          and c.modifiers == total.modifiers][:1]
+
     def whole(self, m: Metric) -> Metric | None:
         return next((s for s in self.siblings(m) if m in self.parts(s)), None)
 

@@ -16,7 +16,7 @@ from chatbot.plan import Ctx, decline, lookup
 from chatbot.plan import context as panel_context
 from chatbot.resolve import Passage
 from chatbot.text import STOPWORDS, sentences, stem, words
-from chatbot.tuning import LIST_COVERAGE, MAX_SENTENCES, OVERVIEW_FIGURES, TOPIC_COVERAGE
+from chatbot.tuning import ALSO_SHARE, LIST_COVERAGE, MAX_SENTENCES, OVERVIEW_FIGURES, TOPIC_COVERAGE
 
 
 def _items(text: str, kind: str = "list", figures: tuple[str, ...] = ()) -> list[str]:
@@ -126,11 +126,14 @@ def filtering(ctx: Ctx) -> str:
     keep = keep or (by_head if len(by_head) < len(items) else [])
     places = set(f.places) - {"midlands"}
     corpus = ctx.extras.get("corpus_text", "")
-    other = [p for p in ctx.verdict.passages[:3] if p.chunk.kind == "list" and p.coverage >= LIST_COVERAGE
-             and not any(i in p.text for i in items)]
+    other = [p for p in ctx.verdict.passages[:3] if p.coverage >= LIST_COVERAGE
+             and not all(i in p.text for i in items)]  # another passage, not the list itself
+    said_by: list[Passage] = []
     if not keep and other and not places:  # "which of those also …": the items another list shares
         also = {stem(w) for p in other for w in words(p.text)}
-        keep = [i for i in items if {stem(w) for w in words(i)} - {"university"} <= also]
+        keep = [i for i in items if (own := _item_words([i]) - STOPWORDS - {"university"})
+                and len(own & also) >= ALSO_SHARE * len(own)]  # "Birmingham Health Campus" too
+        said_by = [p for p in other if any(_item_words([i]) & _item_words([p.text]) for i in keep)]
     for item in items if not keep else []:
         windows = [_around(corpus, m.start(), m.end()) for m in re.finditer(re.escape(item), corpus)] \
             or [item.lower()]
@@ -138,13 +141,14 @@ def filtering(ctx: Ctx) -> str:
                 not places and want and want & {stem(w) for w in words(full[item])}:
             keep.append(item)
     out = ctx.out
+    source = _source_of(ctx, keep or items)
+    refs = [out.cite_passage(source.quote, source)] if source is not None else []
+    refs += [out.cite_passage(p.text, p.chunk) for p in said_by]  # where the match is said
+    ref = "".join(f" [{n}]" for n in dict.fromkeys(refs))
     if not keep:
-        out.add("None of those match. They were: " + "; ".join(items) + ".")
+        out.add(f"None of those match{ref}. They were: " + "; ".join(items) + ".")
         return "list"
-    source = _source_of(ctx, keep)
-    ref = f" [{out.cite_passage(source.quote, source)}]" if source is not None else ""
-    out.add(f"Of those, {len(keep) if len(keep) > 1 else 'this one'} matches{ref}:" if len(keep) == 1
-            else f"Of those, these match{ref}:")
+    out.add(f"Of those, this one matches{ref}:" if len(keep) == 1 else f"Of those, these match{ref}:")
     out.add("\n".join(f"- {i}" for i in keep))
     out.items.extend(keep)
     return "list"

@@ -97,7 +97,8 @@ def context(ctx: Ctx, head: Metric, figs: list[Metric]) -> str:
     own = [m for m in ctx.facts.shares(head) if m.panel == head.panel][:1]  # "30% of the cluster's"
     count = [m for m in ctx.facts.siblings(head) if head.is_money and m.is_count
              and m.qualifier == head.qualifier][:1]  # one phrase states both
-    said = [m for m in (uk or own) + ctx.facts.growth(head)[:1] + count if m not in figs]
+    basis = ctx.facts.basis(head)  # "£1.2m mean — £134m in 108 investments"
+    said = [m for m in (uk or own) + ctx.facts.growth(head)[:1] + count + basis if m not in figs]
     own_n = ctx.out.cite_metric(head)
     parts = []
     for m in said:

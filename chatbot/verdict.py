@@ -61,8 +61,9 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         what = " ".join(a for a in f.acronyms if a.lower() == f.asked) or f.asked
         return decline(what + (f" ({rest})" if rest != "that" else ""), _nearest(ev))
     asks_figure = bool(f.measures and f.stats & {"count", "money", "share", "percent", "mean"})
-    if f.op in ("overview", "highlights") and (asks_figure or f.breakdown or f.measures and not
-                                               f.numbers and not _names_section(f, facts)) or \
+    sectioned = _names_section(f, facts)
+    if f.op in ("overview", "highlights") and (f.breakdown or not sectioned and (
+            asks_figure or f.measures and not f.numbers)) or \
             f.value_ask and f.op in ("explain", "list", "overview", "highlights", "fallback"):
         # "how many jobs, according to the summary?", "the estimated headcount" ask a figure;
         # "the gender split" a breakdown (declined below); "the investment side" an overview
