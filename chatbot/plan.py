@@ -57,7 +57,7 @@ def lookup(ctx: Ctx) -> str:
     out = ctx.out
     parts = ctx.facts.ratio_parts(head) if head.is_percent else None
     tail = f" — {parts[0].display} of {parts[1].display} [{out.cite_metric(parts[0])}]" if parts else ""
-    if not head.is_percent and not ctx.frame.stats - {"count", "money"}:  # what the panel says with it
+    if not head.is_percent and not ctx.frame.stats - {"count", "money", "mean"}:  # what its panel says
         tail = context(ctx, head, figs) or tail
     elif head.is_percent and "share" in head.stats and not parts:  # a share with what it is a share of
         base = next((m for m in ctx.facts.siblings(head) if m.panel == head.panel and not m.is_percent

@@ -68,11 +68,11 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         # "how many jobs, according to the summary?", "the estimated headcount" ask a figure;
         # "the gender split" a breakdown (declined below); "the investment side" an overview
         f = replace(f, op="lookup")
-    if f.tabulate and not (f.numbers or f.modifiers or f.derive or f.value_ask) and \
-            not (f.measures and "count" in f.stats) and \
-            f.op in ("list", "fallback", "lookup") and _names_section(f, facts) and \
+    if (f.tabulate and f.op in ("list", "fallback", "lookup") or f.op == "fallback" and not f.stats) and \
+            not (f.numbers or f.modifiers or f.derive or f.value_ask) and \
+            not (f.measures and "count" in f.stats) and sectioned and \
             f.measures <= _named_by(tuple(w for w in f.tokens if stem(w) in facts.section_words), facts):
-        f = replace(f, op="overview")  # "bullet out the talent numbers": a section's figures
+        f = replace(f, op="overview")  # "bullet out the talent numbers", "the investment side of things"
     elsewhere = [p for p in f.places if p not in ev.corpus_places]
     if elsewhere and f.op != "verify":  # a place the snapshot never mentions
         return decline(f"{topic(f)} (it covers the Midlands only)", _nearest(ev))
