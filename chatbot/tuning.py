@@ -85,6 +85,8 @@ CONFLICT_OTHERS = 3
 # derive
 #: A second figure scoring within this of the first is the other one the question names.
 CLOSE_SECOND = 1.0
+#: A claim's number picks the figure stating it only if that figure ranks within this of the best.
+CLAIM_MARGIN = 4.0
 
 # narrate
 #: Sentences an explanation quotes at most.

@@ -16,7 +16,7 @@ from chatbot.facts import Facts, Metric
 from chatbot.read import Frame
 from chatbot.resolve import Candidate, Evidence, Passage
 from chatbot.text import stem, words
-from chatbot.tuning import MIN_COVERAGE, MIN_FIGURE_SCORE
+from chatbot.tuning import CLAIM_MARGIN, MIN_COVERAGE, MIN_FIGURE_SCORE
 
 FIGURE_OPS = ("lookup", "compare", "derive", "verify", "provenance")
 TEXT_OPS = ("explain", "list")
@@ -100,11 +100,12 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         return Verdict("answer", f.op, passages=ev.passages)
     if f.op in TEXT_OPS and f.breakdown and not _names_beyond(f, ev):  # "name the 17 companies"
         return decline(f"{topic(f)} (it names no individual companies and gives no such split)")
-    if f.op in TEXT_OPS and ev.figures and (f.numbers or f.direction):  # a claim to check first
+    if f.op in (*TEXT_OPS, "fallback") and ev.figures and (f.numbers or f.direction):  # a claim to check
         top = _claimed(f, ev)
         stated = not f.wh and any(abs(q.value - top.value) < 1e-9 * max(1.0, top.value)
                                   for q in f.numbers)
-        if stated or _false_number(f, top) or _false_direction(f, top, facts):
+        measured = f.op != "fallback" or any(q.unit != "count" for q in f.numbers)  # not "top 4 …"
+        if stated or measured and (_false_number(f, top) or _false_direction(f, top, facts)):
             return Verdict("answer", "verify", figures=(top,), passages=ev.passages)
     if not asks_figure and f.op not in ("chat", "define") and _false_place(f, ev):
         return Verdict("answer", "verify", passages=ev.passages)
@@ -250,9 +251,12 @@ def _in_label(q, m: Metric) -> bool:
 def _claimed(f: Frame, ev: Evidence) -> Metric:
     """The figure a stated number is about: the best-ranked one of the same kind as a claim
     that names no threshold of its own — or the one stating exactly that number."""
+    best = ev.figures[0].score if ev.figures else 0.0
     for q in f.numbers:
         for c in ev.figures[:8]:
             m = c.metric
+            if c.score < best - CLAIM_MARGIN:
+                break  # "raised 16.9% of the equity": the claim is about the equity share, wrong
             if abs(q.value - m.value) < 1e-9 * max(1.0, m.value) and (q.unit == "percent") == \
                     m.is_percent and f.modifiers <= m.modifiers and (m.measures & f.measures or
                                                                       not f.measures):
@@ -273,7 +277,7 @@ def _false_number(f: Frame, m: Metric) -> bool:
             continue  # a threshold the figure itself names ("£100m+", "3.0 GPA")
         if q.unit == "count" and q.noun and q.noun not in m.measures:
             continue  # "the two recommendations": a count of something else
-        same = (q.unit == "percent") == m.is_percent and (q.unit == "count") == (not m.is_money)
+        same = (q.unit == "percent") == m.is_percent and (q.unit in ("GBP", "USD")) == m.is_money
         if same and abs(q.value - m.value) > 0.05 * abs(m.value):
             return True
     return False
