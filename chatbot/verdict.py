@@ -123,16 +123,16 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         if isinstance(figures, Verdict) or f.op == "list" and not counted:
             return decline(topic(f), _nearest(ev))  # a list of names the snapshot does not give
         return Verdict("answer", "lookup", figures=figures)
-    if isinstance(figures, Verdict):
-        return figures
     textual = [x for x in f.measures if not facts.by_measure.get(x)]  # "countries": no figure has it
     if textual and f.currency and f.op in ("lookup", "fallback") and "count" not in f.stats and \
             not any(q.unit in ("GBP", "USD") for q in f.numbers):  # an amount no figure gives
         return decline(f"an amount of money for {topic(f)}", _nearest(ev))
     good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
-    if textual and good and f.op in ("lookup", "fallback") and not f.value_ask:
+    if textual and good and f.op in ("lookup", "fallback", "provenance") and not (f.value_ask or f.breakdown):
         return Verdict("answer", "list" if good[0].chunk.kind == "list" else "explain",
-                       passages=tuple(good))
+                       passages=tuple(good))  # "top source countries for that?": a passage lists them
+    if isinstance(figures, Verdict):
+        return figures
     op = "lookup" if f.op == "fallback" else f.op
     claims = [q for q in f.numbers if not _in_label(q, figures[0])]
     claimed = _claimed(f, ev)
