@@ -47,8 +47,9 @@ def _relevant(ctx: Ctx, kinds: tuple[str, ...] = (), spread: float = 0.25) -> li
 
 
 def listing(ctx: Ctx) -> str:
+    rest = set(ctx.frame.content) - {"source"}
     named = [p for p in ctx.verdict.passages[:2] if p.chunk.kind in ("list", "prose")
-             and p.coverage >= TOPIC_COVERAGE and "source" not in {stem(w) for w in words(p.text)}]
+             and len(rest & (said := {stem(w) for w in words(p.text)})) >= 2 and "source" not in said]
     if "source" in ctx.frame.content and not named:  # not "the top source countries" a passage lists
         return sources(ctx)
     best = _relevant(ctx)
