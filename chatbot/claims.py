@@ -8,6 +8,7 @@ and the figures or passage that decide it. Claims about a calculated figure are 
 
 from __future__ import annotations
 
+import calendar
 import re
 
 from chatbot.facts import Metric
@@ -17,12 +18,26 @@ from chatbot.text import Quantity
 from chatbot.tuning import CLAIM_WINDOW, CLOSE
 
 _RANK = {"No": 0, "Not quite": 1, "Yes": 2}
+MONTHS = frozenset(m.lower() for m in calendar.month_name[1:])
+
+
+def dated(f: Frame, text: str) -> str:
+    """A date the message claims ("current as of December 2022") against the date the snapshot
+    gives in ``text`` ("as of May 2023"): "Yes" or "No"; "" when it claims none."""
+    months = [t.lower() for t in f.tokens if t.lower() in MONTHS]
+    if not f.years and not months:
+        return ""
+    low = text.lower()
+    return "Yes" if all(str(y) in text for y in f.years) and all(m in low for m in months) else "No"
 
 
 def verify(ctx: Ctx) -> str:
     """A claim checked against the figures: the verdict first, then what the snapshot says."""
     f, out = ctx.frame, ctx.out
     pool = candidates(ctx)
+    if pool and pool[0].unit == "date" and (said := dated(f, pool[0].quote)):  # "as of Dec 2022?"
+        out.add(f"{said} — {out.figure(pool[0])}")
+        return "verify"
     claims = [q for q in f.numbers if not (pool and pool[0].names_number(q))]
     if not claims and _named(f) and ctx.verdict.passages:
         return verify_passage(ctx)

@@ -96,6 +96,8 @@ def sentence(m: Metric, n: int, *, lead: str = "", tail: str = "", multi: bool =
     period = _period(m)
     if period and not set(re.findall(r"\d+", period)) <= set(re.findall(r"\d+", shown or m.quote)):
         period = ""  # a period the cited words do not show is left to the provenance answer
+    if period and period in body:
+        period = ""  # "as of **May 2023**" says it already
     source = m.source
     numbers = set(re.findall(r"\d+%?", source))
     if numbers and numbers <= set(re.findall(r"\d+%?", body)):

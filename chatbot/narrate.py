@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from chatbot.claims import dated
 from chatbot.compose import sentence
 from chatbot.plan import Ctx, decline, lookup
 from chatbot.plan import context as panel_context
@@ -358,7 +359,9 @@ def chat(ctx: Ctx) -> str:
         note = ctx.extras.get("about")
         if note is not None:
             quote, chunk = note
-            out.add(f"This is the Midlands Engine's {title}. [{out.cite_passage(quote, chunk)}]")
+            said = dated(ctx.frame, quote)  # "it's current as of December 2022, correct?"
+            out.add(f"{said + ' — ' if said else ''}This is the Midlands Engine's {title}. "
+                    f"[{out.cite_passage(quote, chunk)}]")
             out.add(f"“{quote}”")
             return "chat"
         text = f"This is the {title}."

@@ -211,7 +211,11 @@ def provenance(ctx: Ctx) -> str:
     out = ctx.out
     for m in ctx.figures[:2]:
         n = out.cite_metric(m)
-        src = m.source or "no named source"
+        if not m.source:  # "how current is the data?": what the snapshot says of it, in its words
+            out.add(f"{says(m)[:1].upper()}{says(m)[1:]} — the snapshot names no source for it; it says: "
+                    f"“{m.quote}” [{n}].")
+            continue
+        src = m.source
         period = f", covering {m.period}" if m.period and not m.period.startswith("as of") \
             and set(re.findall(r"\d+", m.period)) <= set(re.findall(r"\d+", m.quote + m.source)) else ""
         note = _footnote(ctx, m)

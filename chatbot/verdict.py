@@ -142,7 +142,7 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         op = "lookup"  # "one page says 5,500, elsewhere 18,000": each is stated; say which is which
     elif op not in ("verify", "derive", "compare", "provenance") and (
             _false_number(f, claimed) or len(claims) >= 2 or stated
-            or _false_direction(f, figures[0], facts)):
+            or _false_direction(f, figures[0], facts) or figures[0].unit == "date" and f.years):
         op = "verify"  # "which of the 20 universities …", "11% or 16.9%?": the claim first
     if op == "derive" and not f.derive and "mean" not in f.stats:
         op = "lookup"  # nothing to calculate: "UK share?" is a figure the snapshot states
@@ -174,7 +174,7 @@ def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdi
             all(u in facts_prose(ev) for u in top.unmet):
         return Verdict("answer", "explain", passages=tuple(p for p in ev.passages
                                                            if p.coverage >= MIN_COVERAGE))
-    if top.unmet and f.op != "verify":
+    if top.unmet and f.op != "verify" and top.metric.unit != "date":  # "data as of 2022?" is a claim
         upper = {a.lower(): a for a in f.acronyms}
         where = ", ".join("that year" if u.isdigit() else upper.get(u, u.title()) for u in top.unmet)
         return decline(f"{topic(f, leave=top.unmet)} for {where}",
