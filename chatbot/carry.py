@@ -91,7 +91,7 @@ def carry(f: Frame, state: State, exclusive, fits=None) -> tuple[Frame, Context]
     stats = f.stats or (prev.stats if f.op not in ("provenance", "derive") else f.stats)
     swapped = frozenset(modifiers) != prev.modifiers or bool(f.stats and f.stats != prev.stats) \
         or bool(f.measures and f.measures != prev.measures)
-    own_op = f.op in ON_LAST + ("define",) and f.confidence >= OWN_OP
+    own_op = f.op in ON_LAST + ("define", "list") and f.confidence >= OWN_OP
     op = f.op if own_op else prev.op if prev.op in ("lookup", "derive", "compare", "list", "explain") \
         else "lookup"
     filled = replace(f, measures=measures,
