@@ -180,8 +180,8 @@ def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdi
         return decline(f"{topic(f, leave=top.unmet)} for {where}",
                        (top.metric,) if f.measures & top.metric.measures else ())
     named = any(_in_label(q, top.metric) for q in f.numbers)
-    if f.currency and not named and not top.metric.is_money and f.op in ("lookup", "fallback") \
-            and not f.derive and "count" not in f.stats and not f.numbers:
+    if f.currency and not named and not any(c.metric.is_money for c in cands[:3]) \
+            and f.op in ("lookup", "fallback") and not f.derive and "count" not in f.stats and not f.numbers:
         return decline(f"an amount of money for {topic(f)}", tuple(c.metric for c in cands[:2]))
     if not f.measures and (f.unknown or top.score < MIN_FIGURE_SCORE):
         return decline(topic(f), _nearest(ev))
