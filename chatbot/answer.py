@@ -19,11 +19,12 @@ from chatbot.compose import Composer
 from chatbot.derive import derive
 from chatbot.derive import verify as verify_derived
 from chatbot.facts import Facts
+from chatbot.frame import Frame
 from chatbot.ground import check
 from chatbot.inputs import clean_question
 from chatbot.narrate import NARRATORS
 from chatbot.plan import PLANNERS, Ctx
-from chatbot.read import Frame, Reader
+from chatbot.read import Reader
 from chatbot.records import Answer
 from chatbot.resolve import Resolver
 from chatbot.suggest import suggest

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
-from chatbot.read import Frame
+from chatbot.frame import Frame
 from chatbot.tuning import FOLLOW_UP_WORDS, MEMORY, OWN_OP, REFERS_WITHIN, SHORT_CLAUSE
 
 #: Ops that act on the last figures when the question names none of its own.

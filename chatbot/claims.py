@@ -12,8 +12,8 @@ import calendar
 import re
 
 from chatbot.facts import Metric
+from chatbot.frame import Frame
 from chatbot.plan import Ctx, candidates, decline
-from chatbot.read import Frame
 from chatbot.text import Quantity
 from chatbot.tuning import CLAIM_WINDOW, CLOSE
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from chatbot.carry import Context
 from chatbot.compose import Composer, says
 from chatbot.facts import Facts, Metric
-from chatbot.read import Frame
+from chatbot.frame import Frame
 from chatbot.resolve import Evidence
 from chatbot.text import NUMBER_WORDS
 from chatbot.tuning import CLOSE, CONFLICT_OTHERS, MULTI_DOCUMENTS

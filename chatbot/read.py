@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from chatbot.classify import FALLBACK, IntentModel
+from chatbot.frame import Frame
 from chatbot.text import STOPWORDS, Quantity, canonical, quantities, stem, words, year_ranges
 from chatbot.tuning import ASKING_INTENTS, LEAD_WORDS, SHORT_CLAUSE, TOPIC_DF, UNREADABLE
 from chatbot.understanding import Understanding
@@ -35,54 +36,6 @@ _NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|N
 SETS_UP = ("verify", "provenance", "compare", "derive", "define", "overview")
 #: Vocabulary categories that ask for a number ("the [population] of", "the [value] of").
 AMOUNTS = ("quantities", "amounts")
-
-
-@dataclass(frozen=True)
-class Frame:
-    """What one message asks."""
-
-    text: str  # the asking clauses, joined
-    op: str  # an intent without its "chat." prefix: lookup, derive, … or chat / fallback
-    chat: str = ""  # greeting | thanks | help | about | bye when op == "chat"
-    confidence: float = 0.0
-    tokens: tuple[str, ...] = ()
-    stems: tuple[str, ...] = ()
-    measures: frozenset[str] = frozenset()
-    modifiers: frozenset[str] = frozenset()
-    stats: frozenset[str] = frozenset()
-    derive: frozenset[str] = frozenset()
-    breakdown: bool = False
-    places: frozenset[str] = frozenset()
-    numbers: tuple[Quantity, ...] = ()  # numbers stated as claims (years excluded)
-    years: tuple[int, ...] = ()
-    ranges: tuple[tuple[int, int], ...] = ()
-    acronyms: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-    content: tuple[str, ...] = ()  # stems that say what the question is about
-    unknown: tuple[str, ...] = ()  # words neither the snapshot nor the vocabulary knows
-    documents: tuple[str, ...] = ()
-    elliptical: bool = False
-    parts: tuple[Frame, ...] = ()  # sub-questions of one message
-    aside: tuple[str, ...] = ()  # intents of the clauses set aside
-    injected: bool = False
-    direction: str = ""  # up | down: the way a claim says a figure goes
-    joined: bool = False  # several things asked with "and" ("spinouts and accelerators")
-    refers: bool = False  # points back to an earlier answer ("that", "what about …")
-    conflict: bool = False  # says figures disagree ("I've seen different numbers")
-    tabulate: bool = False  # asks for figures as a set ("the talent stats")
-    excludes: bool = False  # sets something aside ("apart from Birmingham"): no claim about it
-    asked: str = ""  # the noun a "how many X" / "what is the X of" question asks for…
-    asked_known: bool = True  # …and whether the snapshot or the vocabulary knows it
-    compares: bool = False  # asks to compare ("how does that stack up against …")
-    outside: bool = False  # asks about another edition, another time or the future
-    lead: str = ""  # the measure named first (what a "jobs from … projects" question counts)
-    compound: tuple[str, ...] = ()  # measures named side by side ("university spin-off companies")
-    value_ask: bool = False  # asks for a number ("how many …", "what is the population of …")
-    wh: bool = False  # opens with a question word (a claim then is a description, not a claim)
-    readable: bool = True  # most of its words are English the bot reads
-    defining: bool = False  # asks what a term means in so many words ("stand for", "counts as")
-    currency: bool = False  # an amount of money is asked for in so many words (£, dollars)
-    clauses: tuple[str, ...] = field(default=(), compare=False)
 
 
 class Reader:
@@ -117,6 +70,7 @@ class Reader:
         if polite and clauses == polite:  # only courtesies: the first one's kind says which
             kind = next((f for f in frames if f.op == "chat"), None)
             frames = [replace(f, op="chat", chat=kind.chat if kind else "greeting") for f in frames]
+        frames = _confirmed(frames)
         asking = [f for f in frames if not _aside(f)]
         asking = [f for f in asking if f.readable] or asking  # "=cmd|' /C calc'! What is …?"
         aside = tuple(f.op if f.op != "chat" else "chat." + f.chat for f in frames if f not in asking)
@@ -134,9 +88,9 @@ class Reader:
                 return replace(lead, aside=aside, injected=injected, clauses=tuple(clauses))
         folded: list[Frame] = []
         for f in asking:  # a fragment ("I've seen different numbers") continues the clause before
-            if folded and _empty(folded[-1]):  # "Check this: …", "Confirm: …" sets up what follows
-                lead = folded.pop()
-                f = replace(_merge([f, lead]), op=lead.op if lead.op in SETS_UP else f.op)
+            if folded and (_empty(folded[-1]) or _label(folded[-1])):  # "Check this: …" sets up what
+                lead = folded.pop()  # follows; "venture: £26.8m across 62 deals?" names its topic
+                f = replace(_merge([f, lead]), op=lead.op if lead.op in SETS_UP and _empty(lead) else f.op)
             if folded and f.elliptical and not (f.stats or f.modifiers or f.derive):
                 folded[-1] = _merge([folded[-1], f])
             elif folded and folded[-1].conflict and not _asks(folded[-1]) and _asks(f):
@@ -350,6 +304,25 @@ def _empty(f: Frame) -> bool:
     """Does the clause name nothing to look for (no number, measure, place or kind of number)?"""
     return not (f.numbers or f.measures or f.modifiers or f.stats or f.derive or f.places
                 or f.acronyms or f.names)
+
+
+def _label(f: Frame) -> bool:
+    """A few words that name a topic and ask nothing ("venture:", "Grad retention:")."""
+    return not (_asks(f) or f.numbers or f.derive or f.compares) and len(f.tokens) <= LEAD_WORDS
+
+
+def _confirmed(frames: list[Frame]) -> list[Frame]:
+    """"8 firms, 11% of the UK. Right?": a bare "right?" after a statement of numbers makes it
+    a claim to check, and goes."""
+    out: list[Frame] = []
+    for f in frames:
+        before = out[-1] if out else None
+        if before is not None and _empty(f) and f.text.rstrip().endswith("?") and not f.wh and \
+                before.numbers and not _asks(before) and len(f.tokens) <= LEAD_WORDS:
+            out[-1] = replace(before, op="verify", text=f"{before.text} {f.text}")
+            continue
+        out.append(f)
+    return out
 
 
 def _asks(f: Frame) -> bool:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from chatbot.facts import Facts, Metric
-from chatbot.read import Frame
+from chatbot.frame import Frame
 from chatbot.records import Chunk
 from chatbot.text import sentences, stem, words
 from chatbot.tuning import (

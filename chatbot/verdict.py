@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from chatbot.facts import Facts, Metric
-from chatbot.read import Frame
+from chatbot.frame import Frame
 from chatbot.resolve import Candidate, Evidence, Passage
 from chatbot.text import stem, words
 from chatbot.tuning import CLAIM_MARGIN, MIN_COVERAGE, MIN_FIGURE_SCORE
