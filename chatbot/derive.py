@@ -32,6 +32,8 @@ def derive(ctx: Ctx) -> str:
         kinds = ["share_of"] + kinds
     if "growth" in f.stats and "base_growth" in kinds:  # "what does 62% growth imply for 2013?"
         kinds = ["base_growth"] + [k for k in kinds if k != "base_growth"]
+    if {"gap", "money"} <= f.stats:  # "the pay gap in pounds": the snapshot states it in per cent
+        kinds = ["difference"] + [k for k in kinds if k != "difference"]
     kinds = kinds or (["per_unit"] if "mean" in f.stats else
                       ["share_of"] if f.stats & {"share", "percent"} else [])
     if not kinds and len(ctx.figures) >= 2:

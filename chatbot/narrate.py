@@ -370,4 +370,4 @@ def chat(ctx: Ctx) -> str:
 
 
 NARRATORS = {"list": listing, "filter": filtering, "explain": explain, "overview": overview,
-             "highlights": highlights, "define": define, "chat": chat}
+             "sources": sources, "highlights": highlights, "define": define, "chat": chat}

@@ -96,6 +96,8 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         f = replace(f, op="compare")  # "run me through the FDI and DDI numbers"
     if f.compares and f.op in ("lookup", "fallback") and not f.derive:
         f = replace(f, op="compare")
+    if f.op == "provenance" and not (f.measures or f.modifiers or f.numbers or f.acronyms or f.names):
+        return Verdict("answer", "sources")  # "what sources does the report draw on?": all of them
     if f.op in ALWAYS:
         return Verdict("answer", f.op, passages=ev.passages)
     if f.op in TEXT_OPS and f.breakdown and not _names_beyond(f, ev):  # "name the 17 companies"
