@@ -16,7 +16,7 @@ from chatbot import glossary
 from chatbot.carry import Context, State, Turn, carry
 from chatbot.classify import IntentModel
 from chatbot.compose import Composer
-from chatbot.derive import derive
+from chatbot.derive import derive, rank
 from chatbot.derive import verify as verify_derived
 from chatbot.facts import Facts
 from chatbot.frame import Frame
@@ -34,7 +34,7 @@ from chatbot.verdict import decide
 log = logging.getLogger("chatbot.answer")
 
 EMPTY_TEXT = "Please ask a question about the snapshot — for example, “What is the average salary?”"
-DISPATCH = {**PLANNERS, "derive": derive, "verify": verify_derived, **NARRATORS}
+DISPATCH = {**PLANNERS, "derive": derive, "rank": rank, "verify": verify_derived, **NARRATORS}
 
 
 class Engine:

@@ -18,7 +18,7 @@ from chatbot.facts import Metric
 from chatbot.plan import Ctx, compare, lookup
 from chatbot.plan import candidates as _candidates
 from chatbot.text import quantities, stem, words
-from chatbot.tuning import CLOSE, CLOSE_SECOND
+from chatbot.tuning import CLOSE, CLOSE_SECOND, RANKED
 
 #: The order kinds are tried in when a question carries several cues.
 KINDS = ("base_share", "base_growth", "complement", "points", "relative", "share_of", "per_unit", "ratio",
@@ -43,6 +43,17 @@ def derive(ctx: Ctx) -> str:
         if done:
             return done
     return compare(ctx) if {"fdi", "ddi"} <= f.modifiers else lookup(ctx)  # nothing to calculate
+
+
+def rank(ctx: Ctx) -> str:
+    """"Which investment stat is worst for UK share?": the figures of that set, top or bottom
+    first, the answer named in the first line."""
+    high = ctx.frame.extreme == "high"
+    figs = sorted(ctx.figures, key=lambda m: (-m.value if high else m.value, m.label))
+    out = ctx.out
+    out.add(f"The {'highest' if high else 'lowest'} of the comparable figures: " + out.figure(figs[0]))
+    out.add("In order:\n" + "\n".join(f"{i}. {out.figure(m)}" for i, m in enumerate(figs[:RANKED], 1)))
+    return "figures"
 
 
 def _lower(label: str) -> str:

@@ -54,5 +54,6 @@ class Frame:
     wh: bool = False  # opens with a question word (a claim then is a description, not a claim)
     readable: bool = True  # most of its words are English the bot reads
     defining: bool = False  # asks what a term means in so many words ("stand for", "counts as")
+    extreme: str = ""  # high | low: asks for the top or bottom of a set of figures
     currency: bool = False  # an amount of money is asked for in so many words (£, dollars)
     clauses: tuple[str, ...] = field(default=(), compare=False)

@@ -215,7 +215,7 @@ class Reader:
             compares=bool(by.get("comparison")), outside=bool(by.get("outside")),
             lead=next((t.concept for t in tags if t.category == "measures"), ""),
             compound=_compound(tags), tabulate=bool(by.get("figure_words")),
-            excludes=bool(by.get("exclusion")),
+            excludes=bool(by.get("exclusion")), extreme=min(by.get("extremes", ()), default=""),
             currency=bool({"pounds", "dollars", "gbp", "usd"} & set(toks))
             or bool(re.search(r"(?:^|\s)[£$](?=\s+[a-z])", low))
             or any(q.unit in ("GBP", "USD") for q in nums))

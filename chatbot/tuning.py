@@ -85,6 +85,8 @@ CONFLICT_OTHERS = 3
 # derive
 #: A second figure scoring within this of the first is the other one the question names.
 CLOSE_SECOND = 1.0
+#: Figures a ranking ('which is highest …') lists at most.
+RANKED = 7
 #: A claim's number picks the figure stating it only if that figure ranks within this of the best.
 CLAIM_MARGIN = 4.0
 

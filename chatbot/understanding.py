@@ -25,7 +25,7 @@ OPERATIONS = frozenset({"derive", "direction", "comparison", "conflicts"})
 CONTENT = frozenset({"measures", "modifiers", "stats"})
 CATEGORIES = ("measures", "modifiers", "stats", "derive", "breakdowns", "places", "topics", "direction",
               "references", "conflicts", "comparison", "outside", "quantities", "amounts", "requests",
-              "defining", "figure_words", "exclusion", "asks_reason", "reasons", "brief")
+              "defining", "figure_words", "exclusion", "asks_reason", "reasons", "brief", "extremes")
 
 
 @dataclass(frozen=True)

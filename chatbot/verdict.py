@@ -96,6 +96,11 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         f = replace(f, op="compare")  # "run me through the FDI and DDI numbers"
     if f.compares and f.op in ("lookup", "fallback") and not f.derive:
         f = replace(f, op="compare")
+    if f.extreme and not (f.numbers or f.breakdown) and \
+            f.op not in ("chat", "define", "verify", "provenance"):
+        ranked = _ranked(f, ev, facts, sectioned)
+        if len(ranked) >= 2:  # "which investment stat is worst for UK share?": the set, ranked
+            return Verdict("answer", "rank", figures=ranked)
     if f.op == "provenance" and not (f.measures or f.modifiers or f.numbers or f.acronyms or f.names):
         return Verdict("answer", "sources")  # "what sources does the report draw on?": all of them
     if f.op in ALWAYS:
@@ -197,6 +202,36 @@ def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdi
                 return Verdict("answer", "derive", figures=(top.metric,))  # computable: a part of a whole
             return decline(f"{stat} of {topic(f)}", tuple(c.metric for c in cands[:2]))
     return tuple(_cover(f, cands))
+
+
+def _ranked(f: Frame, ev: Evidence, facts: Facts, sectioned: bool) -> tuple[Metric, ...]:
+    """The figures a "which is highest / lowest" question ranks: one kind of number (UK shares,
+    amounts, growth or counts) of the section or the measures it names, each stated once."""
+    asked = set(f.stems)
+    if sectioned:
+        pool = [m for m in facts.metrics if {stem(w) for w in words(m.section)} & facts.section_words & asked]
+    else:
+        pool = [c.metric for c in ev.figures[:12] if c.metric.measures & f.measures]
+    pool = [m for m in pool if "national" not in m.modifiers and m.modifiers >= f.modifiers]
+    if f.stats & {"share", "percent"}:
+        pool = [m for m in pool if m.is_percent and "share" in m.stats
+                and ("uk" not in asked or re.search(r"\bUK\b", m.label))]  # "UK share": not the cluster's
+    elif "growth" in f.stats:
+        pool = [m for m in pool if "growth" in m.stats]
+    elif "money" in f.stats or f.currency:
+        pool = [m for m in pool if m.is_money]
+    else:
+        pool = [m for m in pool if m.is_count and m.kind in ("figure", "table_row")]
+    kinds = [(m.unit, frozenset() if m.is_percent else m.measures) for m in pool]  # shares of
+    kind = max(kinds, key=kinds.count, default=None)  # anything; counts and amounts of one thing
+    seen: set = set()
+    out = []
+    for m, k in zip(pool, kinds, strict=True):
+        key = (m.value, m.unit, m.measures, m.modifiers)
+        if k == kind and key not in seen:
+            seen.add(key)
+            out.append(m)
+    return tuple(out)
 
 
 def _names_section(f: Frame, facts: Facts) -> bool:

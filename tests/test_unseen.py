@@ -1,0 +1,82 @@
+"""Kinds of question first seen in new users' sets (round 4 and the open halves before it),
+answered by the stage that reads them — as a user sees the answer."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_which_figure_is_lowest_ranks_the_set_and_names_it_first(ask):
+    ans = ask("which investment stat looks worst for us in terms of UK share?")
+    first = ans.text.splitlines()[0]
+    assert first.startswith("The lowest") and "FDI capex" in first and "**3%**" in first, ans.text
+    assert "1. FDI capex" in ans.text and "**20%**" in ans.text
+    assert "**30%**" not in ask("which business figure has the highest UK share?").text  # not a UK share
+
+
+def test_a_largest_single_deal_is_declined_as_a_breakdown(ask):
+    ans = ask("largest single deal in the 108 investments — size?")
+    assert not ans.answered and "broken down" in ans.text, ans.text
+
+
+def test_an_average_comes_with_what_it_averages(ask):
+    ans = ask("what's the mean fundraising investment?")
+    assert "**£1.2m**" in ans.text and "**£134m**" in ans.text and "**108**" in ans.text, ans.text
+    assert "£134m" in ask("headline investment picture please").text
+
+
+def test_which_of_those_are_also_in_another_list(ask):
+    ans = ask("which universities are listed for high performing research?",
+              "which of those are also in the QS top 25?")
+    kept = [line[2:] for line in ans.text.splitlines() if line.startswith("- ")]
+    assert kept == ["Birmingham", "Leicester", "Nottingham", "Warwick"], ans.text
+    assert len(ans.citations) == 2  # the list, and where the QS ranking says it
+
+
+def test_the_data_sources_are_listed_when_nothing_is_named(ask):
+    for q in ("What sources does the report draw its data from?", "list the sources used"):
+        ans = ask(q)
+        assert ans.answered and "Wavteq" in ans.text and "Beauhurst" in ans.text, (q, ans.text)
+
+
+def test_source_countries_are_countries_not_data_sources(ask):
+    ans = ask("foreign-owned % of cluster?", "top source countries for that?")
+    assert "USA, Germany, Sweden" in ans.text and "Wavteq" not in ans.text, ans.text
+
+
+@pytest.mark.parametrize("question,verdict", [
+    ("the data in this snapshot is current as of december 2022, correct?", "No"),
+    ("data as of 2022, right?", "No"),
+    ("is the data from May 2023?", "Yes"),
+])
+def test_a_claimed_data_date_is_checked(ask, question, verdict):
+    ans = ask(question)
+    assert ans.text.startswith(f"{verdict} — ") and "May 2023" in ans.text, ans.text
+
+
+@pytest.mark.parametrize("question,shown", [
+    ("venture: £26.8m across 62 deals — correct?", "**33**"),  # a topic lead-in joins its claim
+    ("8 companies with £100m+ turnover, 11% of the UK total. Right?", "**14%**"),  # a bare "Right?"
+    ("Midlands personal healthcare cos raised 16.9% of UK sector equity 17-21?", "**5.09%**"),
+])
+def test_claims_however_phrased_open_with_no(ask, question, shown):
+    ans = ask(question)
+    assert ans.text.startswith("No — ") and shown in ans.text, ans.text
+
+
+def test_a_pay_gap_in_pounds_is_calculated(ask):
+    ans = ask("what's the pay gap in actual pounds between the cluster average and the national average?")
+    assert "**£12,763**" in ans.text and "£46,894 − £34,131" in ans.text, ans.text
+    assert "**27.2%**" in ask("what's the pay gap?").text  # stated in per cent: quoted
+
+
+def test_a_list_question_after_a_figure_keeps_its_own_operation(ask):
+    ans = ask("How many foreign-owned companies in the cluster?", "which countries own the most of them?")
+    assert "USA, Germany, Sweden, France, Australia" in ans.text, ans.text
+
+
+def test_a_section_named_in_passing_gets_its_overview(ask):
+    ans = ask("hi, looking at the investment side of things")
+    assert ans.kind == "overview" and "$544.21m" in ans.text, ans.text
