@@ -248,8 +248,19 @@ def overview(ctx: Ctx) -> str:
     out = ctx.out
     facts = ctx.facts
     section = _section(ctx)
+    figs = [m for m in facts.metrics if m.section == section and m.kind in ("figure", "table_row")]
+    if section and not figs:  # a section of words ("sum up the roundtable"): what it says, in order
+        out.add(f"What the snapshot's {section} section says:")
+        said = ""
+        for c in sorted((c for c in out.chunks if c.section == section and c.kind in ("prose", "list")),
+                        key=lambda c: c.start)[:OVERVIEW_FIGURES]:
+            heading = _heading(c) if c.kind == "list" else ""
+            if heading and heading != said:
+                out.add(f"{heading}:")
+                said = heading
+            out.add(f"- {c.quote} [{out.cite_passage(c.quote, c, heading)}]")
+        return "overview"
     if section:
-        figs = [m for m in facts.metrics if m.section == section and m.kind in ("figure", "table_row")]
         heads = list({m.panel or m.metric_id: m for m in reversed(figs)}.values())[::-1]
         figs = heads + [m for m in figs if m not in heads]  # each panel's headline first
         groups: list[list] = []  # an FDI figure and its DDI twin share a line

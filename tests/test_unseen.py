@@ -80,3 +80,9 @@ def test_a_list_question_after_a_figure_keeps_its_own_operation(ask):
 def test_a_section_named_in_passing_gets_its_overview(ask):
     ans = ask("hi, looking at the investment side of things")
     assert ans.kind == "overview" and "$544.21m" in ans.text, ans.text
+
+
+def test_an_overview_of_a_section_of_words_quotes_it_in_order(ask):
+    ans = ask("give me an overview of the roundtable")
+    assert ans.kind == "overview" and ans.text.index("key frustration") < ans.text.index("Strategy")
+    assert "Recommendations for UK policy:" in ans.text and "Regulation" in ans.text, ans.text
