@@ -212,10 +212,13 @@ def explain(ctx: Ctx) -> str:
     ps = [p for p in _relevant(ctx, spread=0.15)[:MAX_SENTENCES]]
     if not ps:
         return lookup(ctx) if ctx.verdict.figures else decline(ctx)
-    top, said = ps[0].chunk, sentences(ps[0].chunk.quote)  # a question naming a paragraph's heading
-    if top.kind == "prose" and said[:1] == [ps[0].text] and \
-            {stem(w) for w in words(top.section)} & set(ctx.frame.content):  # that lands on its opening
-        ps = [replace(ps[0], text=t) for t in said[:MAX_SENTENCES]]  # gets the paragraph
+    top, said = ps[0].chunk, sentences(ps[0].chunk.quote)
+    if top.kind == "prose" and (said[:1] == [ps[0].text] and {stem(w) for w in words(top.section)}
+                                & set(ctx.frame.content) or 1 < len(said) <= MAX_SENTENCES):
+        # a question naming a paragraph's heading that lands on its opening, or one landing in a
+        # short paragraph ("what's going on with North Lincolnshire?"), gets the paragraph
+        ps = [replace(ps[0], text=" ".join(said[:MAX_SENTENCES]))] + \
+            [p for p in ps[1:] if p.chunk is not top][:MAX_SENTENCES - min(len(said), MAX_SENTENCES)]
     if len(ps) > 1 and all(p.chunk.kind == "list" for p in ps):  # "what does it recommend?"
         return listing(ctx)  # items of a list: every one the question touches, in order
     ps += _reasons(ctx, ps)[:MAX_SENTENCES - len(ps) + 1]
