@@ -103,17 +103,20 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
             return Verdict("answer", "rank", figures=ranked)
     if f.op == "provenance" and not (f.measures or f.modifiers or f.numbers or f.acronyms or f.names):
         return Verdict("answer", "sources")  # "what sources does the report draw on?": all of them
-    if f.op in ALWAYS:
-        return Verdict("answer", f.op, passages=ev.passages)
     if f.op in TEXT_OPS and f.breakdown and not _names_beyond(f, ev):  # "name the 17 companies"
         return decline(f"{topic(f)} (it names no individual companies and gives no such split)")
-    if f.op in (*TEXT_OPS, "fallback") and ev.figures and (f.numbers or f.direction):  # a claim to check
+    summing = f.op in ("overview", "highlights")  # "since the cluster shrank, …": a false premise first
+    if f.op in (*TEXT_OPS, "fallback", "overview", "highlights") and ev.figures and \
+            (f.numbers or f.direction):
         top = _claimed(f, ev)
         stated = not f.wh and any(abs(q.value - top.value) < 1e-9 * max(1.0, top.value)
                                   for q in f.numbers)
         measured = f.op != "fallback" or any(q.unit != "count" for q in f.numbers)  # not "top 4 …"
-        if stated or measured and (_false_number(f, top) or _false_direction(f, top, facts)):
+        if stated and not summing or measured and (_false_number(f, top)
+                                                   or _false_direction(f, top, facts)):
             return Verdict("answer", "verify", figures=(top,), passages=ev.passages)
+    if f.op in ALWAYS:
+        return Verdict("answer", f.op, passages=ev.passages)
     if not asks_figure and f.op not in ("chat", "define") and _false_place(f, ev):
         return Verdict("answer", "verify", passages=ev.passages)
     figures = _figures(f, ev, facts)
