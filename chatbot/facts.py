@@ -72,7 +72,7 @@ class Metric:
         (the "£100m" of "£100m+ turnover companies", the "3.0" of "more than 3.0 GPA")?"""
         return any(abs(x.value - q.value) < 1e-6 * max(1.0, q.value) and x.unit == q.unit
                    and abs(x.value - self.value) > 1e-9
-                   for x in quantities(f"{self.label} {self.qualifier} {self.footnote}"))
+                   for x in quantities(f"{self.label} {self.footnote}"))
 
     def commensurable(self, other: Metric) -> bool:
         """Can the two be added or set against each other: one currency, both shares, or

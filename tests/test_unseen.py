@@ -86,3 +86,15 @@ def test_an_overview_of_a_section_of_words_quotes_it_in_order(ask):
     ans = ask("give me an overview of the roundtable")
     assert ans.kind == "overview" and ans.text.index("key frustration") < ans.text.index("Strategy")
     assert "Recommendations for UK policy:" in ans.text and "Regulation" in ans.text, ans.text
+
+
+def test_a_number_credited_to_the_wrong_source_is_refuted(ask):
+    ans = ask("Data City estimates about 32,000 health and life sciences jobs in the Midlands — "
+              "that's right, isn't it?")
+    assert ans.text.startswith("No — ") and "18,177" in ans.text and "OLS" in ans.text, ans.text
+    assert ask("OLS data puts Midlands jobs at 32,000, right?").text.startswith("Yes — ")
+
+
+def test_a_false_premise_is_corrected_before_an_overview(ask):
+    ans = ask("Since the cluster shrank since 2013, what does the report blame the decline on?")
+    assert ans.text.startswith("No — ") and "**62%**" in ans.text, ans.text
