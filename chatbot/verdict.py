@@ -112,6 +112,7 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         stated = not f.wh and any(abs(q.value - top.value) < 1e-9 * max(1.0, top.value)
                                   for q in f.numbers)
         measured = f.op != "fallback" or any(q.unit != "count" for q in f.numbers)  # not "top 4 …"
+        measured = measured and not (f.wh and _all_stated(f.numbers, facts.metrics))  # "why over 30k?"
         if stated and not summing or measured and (_false_number(f, top)
                                                    or _false_direction(f, top, facts)):
             return Verdict("answer", "verify", figures=(top,), passages=ev.passages)
@@ -249,10 +250,12 @@ def _named_by(terms: tuple[str, ...], facts: Facts) -> frozenset[str]:
                      if t.category == "measures")
 
 
-def _all_stated(numbers, ev: Evidence) -> bool:
-    """Is every number stated by one of the figures the question is closest to?"""
-    return all(any(abs(q.value - c.metric.value) < 1e-9 * max(1.0, c.metric.value)
-                   for c in ev.figures[:8]) for q in numbers)
+def _all_stated(numbers, figures) -> bool:
+    """Is every number stated by one of these figures (``Evidence``: the eight the question is
+    closest to)?"""
+    ms = [c.metric for c in figures.figures[:8]] if isinstance(figures, Evidence) else figures
+    return bool(numbers) and all(any(abs(q.value - m.value) < 1e-9 * max(1.0, m.value)
+                                     and (q.unit == "percent") == m.is_percent for m in ms) for q in numbers)
 
 
 def facts_prose(ev: Evidence) -> frozenset[str]:
