@@ -17,7 +17,14 @@ from chatbot.plan import Ctx, decline, lookup
 from chatbot.plan import context as panel_context
 from chatbot.resolve import Passage
 from chatbot.text import STOPWORDS, sentences, stem, words
-from chatbot.tuning import ALSO_SHARE, LIST_COVERAGE, MAX_SENTENCES, OVERVIEW_FIGURES, TOPIC_COVERAGE
+from chatbot.tuning import (
+    ALSO_SHARE,
+    DEFINING_WORDS,
+    LIST_COVERAGE,
+    MAX_SENTENCES,
+    OVERVIEW_FIGURES,
+    TOPIC_COVERAGE,
+)
 
 
 def _items(text: str, kind: str = "list", figures: tuple[str, ...] = ()) -> list[str]:
@@ -337,9 +344,10 @@ def define(ctx: Ctx) -> str:
     for acro in asked[:2]:
         expansion, text, chunk = glossary[acro]
         out.add(f"In the snapshot, {acro} stands for **{expansion}** [{out.cite_passage(text, chunk)}].")
-    figs = [m for m in ctx.verdict.figures or ctx.facts.metrics if m.measures & ctx.frame.measures]
-    defined = next((m for m in figs if m.footnote and not re.search(r"(19|20)\d{2}\s*$", m.footnote)),
-                   None)
+    ranked = [c.metric for c in ctx.evidence.figures] + list(ctx.facts.metrics)  # closest first,
+    figs = [m for m in dict.fromkeys(ctx.verdict.figures or ranked) if m.measures & ctx.frame.measures]
+    figs.sort(key=lambda m: not any(q.value == m.value for q in ctx.frame.numbers))  # "the 10 unis"
+    defined = next((m for m in figs if _defines(m)), None)
     note = _footnote_of(ctx, defined) if defined is not None else None
     if note is not None and (not asked or defined.label.lower().startswith(
             glossary[asked[0]][0].lower().split()[0])):
@@ -348,6 +356,13 @@ def define(ctx: Ctx) -> str:
     if not out.lines:
         return explain(ctx)
     return "define"
+
+
+def _defines(m) -> bool:
+    """Does the figure's footnote say what it counts ("20%+ company growth percentage per year"),
+    beyond naming its source ("Data City, 2023", "ONS ASHE, 2021 - relevant sectors")?"""
+    said = [w for w in re.findall(r"[A-Za-z][\w']*", m.footnote) if w.islower() and w not in STOPWORDS]
+    return len(said) >= DEFINING_WORDS or bool(re.search(r"[%>+]", m.footnote))  # "GPA >3.0"
 
 
 def _footnote_of(ctx: Ctx, m):

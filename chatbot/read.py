@@ -91,7 +91,8 @@ class Reader:
             if folded and (_empty(folded[-1]) or _label(folded[-1])):  # "Check this: …" sets up what
                 lead = folded.pop()  # follows; "venture: £26.8m across 62 deals?" names its topic
                 f = replace(_merge([f, lead]), op=lead.op if lead.op in SETS_UP and _empty(lead) else f.op)
-            if folded and f.elliptical and not (f.stats or f.modifiers or f.derive):
+            if folded and (f.elliptical and not (f.stats or f.modifiers or f.derive)
+                           or _empty(f) and not _asks(f)):  # "… I'm seeing both in the snapshot."
                 folded[-1] = _merge([folded[-1], f])
             elif folded and folded[-1].conflict and not _asks(folded[-1]) and _asks(f):
                 folded[-1] = _merge([f, folded[-1]])  # "one page says 5,500, elsewhere …. How many?"
@@ -102,10 +103,13 @@ class Reader:
         return replace(head, aside=aside, injected=injected, clauses=tuple(clauses),
                        parts=tuple(asking) if len(asking) > 1 else ())
 
-    def _readable(self, toks: list[str]) -> bool:
-        """Are most words English or the snapshot's (a question in another language is not)?"""
+    def _readable(self, toks: list[str], text: str) -> bool:
+        """Are most words English or the snapshot's (a question in another language is not:
+        a word written with accents counts as foreign even when mended to an English one)?"""
         alpha = [t for t in toks if t.isalpha()]
-        foreign = [t for t in alpha if not self.u.knows(t) and t not in self.u.corrector.lexicon]
+        accented = [w for w in words(text) if not w.isascii() and w.isalpha()]
+        foreign = [t for t in alpha if not self.u.knows(t) and t not in self.u.corrector.lexicon
+                   and t not in accented] + accented
         return len(foreign) <= UNREADABLE * max(1, len(alpha))
 
     def _clauses(self, text: str) -> list[str]:
@@ -208,10 +212,11 @@ class Reader:
             refers=bool(by.get("references")), conflict=bool(by.get("conflicts")),
             asked=asked, asked_known=len(asked) < 3 or asked_measure or any(
                 stem(t) in self.u.corpus_stems for t in phrase),
-            value_ask=value_ask or head is not None,
+            value_ask=value_ask or head is not None or any(  # "how much does the NHS spend …"
+                t.category == "stats" and t.concept == "money" and t.start == 0 for t in tags),
             wh=bool(toks) and toks[0] in _WH or any(t.category == "requests" and t.start == 0
                                                       for t in tags),
-            readable=self._readable(toks), defining=bool(by.get("defining")),
+            readable=self._readable(toks, text), defining=bool(by.get("defining")),
             compares=bool(by.get("comparison")), outside=bool(by.get("outside")),
             lead=next((t.concept for t in tags if t.category == "measures"), ""),
             compound=_compound(tags), tabulate=bool(by.get("figure_words")),

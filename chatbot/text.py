@@ -21,7 +21,8 @@ _TYPOGRAPHY = str.maketrans({
     "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u2014": " - ", "\u2018": "'",
     "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ", "\u202f": " ", "\u2009": " ",
 })
-_WORD_RE = re.compile(r"[a-z0-9£$]+(?:[.,'][a-z0-9]+|&[a-z]+|/\d+)*%?|%|#")  # "r&d" is one word; "#" a number
+# "r&d" is one word; "#" a number; "clúster" one (unknown) word, not "cl" and "ster"
+_WORD_RE = re.compile(r"[a-z0-9£$\u00df-\u00f6\u00f8-\u00ff]+(?:[.,'][a-z0-9]+|&[a-z]+|/\d+)*%?|%|#")
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z])|\n+")
 #: Where a sentence of the snapshot ends: a stop, then a capital, an amount or a digit.
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z£$\d])")

@@ -99,6 +99,8 @@ OVERVIEW_FIGURES = 8
 TOPIC_COVERAGE = 0.6
 #: A list passage holding this share of the question's words is quoted beside the answer.
 LIST_COVERAGE = 0.5
+#: A footnote with this many lower-case words (besides a provider's name) defines its figure.
+DEFINING_WORDS = 3
 #: A list item is in another passage ("which of those are also …") when this share of its words is.
 ALSO_SHARE = 0.75
 

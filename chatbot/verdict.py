@@ -55,7 +55,8 @@ SCOPE = "anything outside the snapshot; I answer from its own words and figures"
 def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     if f.op in ("out_of_scope", "injection", "filler"):
         return decline(SCOPE)
-    if not f.asked_known and (f.op not in ("chat", "define") or f.value_ask):
+    if not f.asked_known and (f.op not in ("chat", "define") or f.value_ask or
+                              f.op == "define" and not f.defining):  # "who is the CEO of …"
         places = {w for p in f.places for key in facts.understanding.phrases_of("places", p) for w in key}
         rest = topic(f, leave=(f.asked, *f.tokens[:1], *places))
         what = " ".join(a for a in f.acronyms if a.lower() == f.asked) or f.asked
@@ -139,7 +140,8 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
             not any(q.unit in ("GBP", "USD") for q in f.numbers):  # an amount no figure gives
         return decline(f"an amount of money for {topic(f)}", _nearest(ev))
     good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
-    if textual and good and f.op in ("lookup", "fallback", "provenance") and not (f.value_ask or f.breakdown):
+    if textual and good and f.op in ("lookup", "fallback", "provenance") and \
+            not (f.value_ask or f.breakdown or f.numbers):  # a number stated is a claim to check
         return Verdict("answer", "list" if good[0].chunk.kind == "list" else "explain",
                        passages=tuple(good))  # "top source countries for that?": a passage lists them
     if isinstance(figures, Verdict):
