@@ -15,7 +15,7 @@ from dataclasses import replace
 from chatbot.claims import verify as _verify_stated
 from chatbot.compose import Composer, number
 from chatbot.facts import Metric
-from chatbot.plan import Ctx, compare, lookup
+from chatbot.plan import Ctx, compare, first_named, lookup
 from chatbot.plan import candidates as _candidates
 from chatbot.text import quantities, stem, words
 from chatbot.tuning import CLOSE, CLOSE_SECOND, RANKED
@@ -96,7 +96,7 @@ def _operands(ctx: Ctx) -> tuple[Metric, Metric] | None:
         other = named[0]
     if other is None:
         return None
-    first = _first_named(ctx, head, other)
+    first = first_named(ctx, head, other)
     return (head, other) if first is head else (other, head)
 
 
@@ -105,19 +105,7 @@ def _most_named(ctx: Ctx, a: Metric, b: Metric) -> Metric:
     tags = [t.concept for t in ctx.facts.understanding.tag(list(ctx.frame.stems))
             if t.category == "modifiers"]
     na, nb = (sum(t in m.modifiers for t in tags) for m in (a, b))
-    return a if na > nb else b if nb > na else _first_named(ctx, a, b)
-
-
-def _first_named(ctx: Ctx, a: Metric, b: Metric) -> Metric:
-    """Which of two figures the question names first (by their modifiers or measures)."""
-    stems = list(ctx.frame.stems)
-    tags = ctx.facts.understanding.tag(stems)
-
-    def pos(m: Metric) -> int:
-        own = (m.modifiers - (a.modifiers & b.modifiers)) or (m.measures - (a.measures & b.measures))
-        return min((t.start for t in tags if t.concept in own), default=len(stems))
-
-    return a if pos(a) <= pos(b) else b
+    return a if na > nb else b if nb > na else first_named(ctx, a, b)
 
 
 def _ratio(ctx: Ctx) -> str:

@@ -145,6 +145,13 @@ def compare(ctx: Ctx) -> str:
     if not pairs:
         return lookup(ctx)
     out = ctx.out
+    if ctx.frame.direction:  # "given FDI capex was way bigger than DDI capex, …": the claim first
+        a, b = pairs[0]
+        said = first_named(ctx, a, b)
+        other = b if said is a else a
+        right = (said.value > other.value) == (ctx.frame.direction == "up")
+        size = "larger" if said.value > other.value else "smaller"
+        out.add(f"{'Yes' if right else 'No'} — {_side(said)} is {size} than {_side(other)} here:")
     if len(pairs) > 1:
         a, b = pairs[0]
         ahead = sum(x.value > y.value for x, y in pairs)
@@ -169,6 +176,18 @@ def compare(ctx: Ctx) -> str:
         else:
             out.add(line + ".")
     return "compare"
+
+
+def first_named(ctx: Ctx, a: Metric, b: Metric) -> Metric:
+    """Which of two figures the question names first (by their modifiers or measures)."""
+    stems = list(ctx.frame.stems)
+    tags = ctx.facts.understanding.tag(stems)
+
+    def pos(m: Metric) -> int:
+        own = (m.modifiers - (a.modifiers & b.modifiers)) or (m.measures - (a.measures & b.measures))
+        return min((t.start for t in tags if t.concept in own), default=len(stems))
+
+    return a if pos(a) <= pos(b) else b
 
 
 def _side(m: Metric) -> str:

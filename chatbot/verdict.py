@@ -102,6 +102,9 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         ranked = _ranked(f, ev, facts, sectioned)
         if len(ranked) >= 2:  # "which investment stat is worst for UK share?": the set, ranked
             return Verdict("answer", "rank", figures=ranked)
+    dated = next((c.metric for c in ev.figures[:3] if c.metric.unit == "date"), None)
+    if dated is not None and f.years and not f.measures - {"data_date"} and f.op not in ("chat", "define"):
+        return Verdict("answer", "verify", figures=(dated,))  # "is the data from May 2023?"
     if f.op == "provenance" and not (f.measures or f.modifiers or f.numbers or f.acronyms or f.names):
         return Verdict("answer", "sources")  # "what sources does the report draw on?": all of them
     if f.op in TEXT_OPS and f.breakdown and not _names_beyond(f, ev):  # "name the 17 companies"
@@ -147,6 +150,8 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     if isinstance(figures, Verdict):
         return figures
     op = "lookup" if f.op == "fallback" else f.op
+    if op == "derive" and not f.derive and "mean" not in f.stats:
+        op = "lookup"  # nothing to calculate: "UK share?" is a figure the snapshot states
     claims = [q for q in f.numbers if not _in_label(q, figures[0])]
     claimed = _claimed(f, ev)
     stated = not f.wh and any(abs(q.value - claimed.value) < 1e-9 * max(1.0, claimed.value)
@@ -157,8 +162,6 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
             _false_number(f, claimed) or len(claims) >= 2 or stated
             or _false_direction(f, figures[0], facts) or figures[0].unit == "date" and f.years):
         op = "verify"  # "which of the 20 universities …", "11% or 16.9%?": the claim first
-    if op == "derive" and not f.derive and "mean" not in f.stats:
-        op = "lookup"  # nothing to calculate: "UK share?" is a figure the snapshot states
     mean = next((c.metric for c in ev.figures[:5] if "mean" in c.metric.stats
                  and f.modifiers <= c.metric.modifiers), None) if "mean" in f.stats else None
     if mean is not None and op in ("lookup", "derive") and not f.derive - {"per_unit"}:
@@ -187,7 +190,9 @@ def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdi
             all(u in facts_prose(ev) for u in top.unmet):
         return Verdict("answer", "explain", passages=tuple(p for p in ev.passages
                                                            if p.coverage >= MIN_COVERAGE))
-    if top.unmet and f.op != "verify" and top.metric.unit != "date":  # "data as of 2022?" is a claim
+    backed = "base_growth" in f.derive and any("growth" in c.metric.stats for c in cands[:3])
+    if top.unmet and f.op != "verify" and top.metric.unit != "date" and not backed:  # "as of 2022?"
+        # is a claim; "how many businesses in 2013?" is backed out from the growth since then
         upper = {a.lower(): a for a in f.acronyms}
         where = ", ".join("that year" if u.isdigit() else upper.get(u, u.title()) for u in top.unmet)
         return decline(f"{topic(f, leave=top.unmet)} for {where}",

@@ -98,3 +98,37 @@ def test_a_number_credited_to_the_wrong_source_is_refuted(ask):
 def test_a_false_premise_is_corrected_before_an_overview(ask):
     ans = ask("Since the cluster shrank since 2013, what does the report blame the decline on?")
     assert ans.text.startswith("No — ") and "**62%**" in ans.text, ans.text
+
+
+def test_a_comparison_built_on_a_false_premise_opens_with_no(ask):
+    ans = ask("given FDI capex was way bigger than DDI capex in the midlands 2017-21, "
+              "what attracted the foreign investors")
+    assert ans.text.startswith("No — FDI is smaller than DDI") and "$544.21m" in ans.text, ans.text
+    ans = ask("why is the share of foreign owned businesses in the cluster lower than the national average?")
+    assert ans.text.startswith("No — ") and "**30%**" in ans.text and "**24%**" in ans.text, ans.text
+
+
+@pytest.mark.parametrize("question,said", [
+    ("what counts as 'retained' for the grad retention metric?", "Health & Social Work Activities"),
+    ("What counts as 'high research ranking' for the 10 unis?", "REF 2021 GPA >3.0"),
+    ("what's an HGC?", "20%+ company growth"),
+])
+def test_a_measure_is_defined_by_the_footnote_that_says_what_it_counts(ask, question, said):
+    ans = ask(question)
+    assert ans.kind == "define" and said in ans.text, ans.text
+
+
+def test_an_abbreviation_the_snapshot_never_uses_is_declined(ask):
+    ans = ask("what does ZZQ mean?")
+    assert not ans.answered and "ZZQ" in ans.text and "£" not in ans.text, ans.text
+
+
+def test_a_question_in_another_language_is_declined_politely(ask):
+    ans = ask("¿Cuántas patentes registraron las empresas del clúster?")
+    assert not ans.answered and "English" in ans.text, ans.text
+
+
+def test_a_count_in_the_base_year_of_a_growth_rate_is_backed_out(ask):
+    ans = ask("how many businesses were there in 2013?")
+    assert ans.kind == "derived" and "**137**" in ans.text and "222 ÷ (1 + 62%)" in ans.text, ans.text
+    assert not ask("how many businesses were there in 2015?").answered
