@@ -16,7 +16,8 @@ Strict adds what a reader who trusts the answer needs:
 - relevance: at least half of an answer's citations hold something the item asks for (a
   required figure or word, a ``cite`` string, or an input of its calculation), so five
   retrieved passages around one right figure are not an answer; overviews are exempt;
-- a chat reply states at most ``MAX_FIGURES_CHAT`` numbers;
+- a chat reply states at most ``MAX_FIGURES_CHAT`` numbers (a greeting with a figure question is
+  capped as a figure answer);
 - a check of a claim starts with its verdict ("No —", "Yes —", "Not quite —");
 - a declined answer fails an answerable item, whether ``answered`` is False or the text
   opens by saying the snapshot does not hold it;
@@ -313,8 +314,9 @@ def strict_reasons(item: EvalItem, answer: Answer) -> list[str]:
     if not answer.answered:
         return reasons
     listing = item.category in LISTING_CATEGORIES
+    figure_asked = any(ch.isdigit() for group in item.must_include for alt in group for ch in alt)
     cap = MAX_FIGURES_LISTING if listing else MAX_FIGURES_CHAT if item.category == "chat" \
-        else MAX_FIGURES
+        and not figure_asked else MAX_FIGURES  # "hiya! what's the FDI %?" asks for a figure
     stated = figures_stated(answer)
     if len(stated) > cap:
         reasons.append(f"states {len(stated)} figures (at most {cap} for a {item.category} question)")

@@ -407,6 +407,13 @@ def test_a_chat_reply_states_no_figures() -> None:
     assert not judge(it, answer("Hello! The salary is £34,131, jobs 5,552, firms 222.")).strict
 
 
+def test_a_greeting_with_a_figure_question_is_capped_as_a_figure_answer() -> None:
+    it = item(category="chat", must_include=(("40%",),), cite=("40%",))
+    said = "FDI made up **40%** of UK investments in high growth companies — 43 of 108 (2022) [1]."
+    cited = [cite("FDI into High Growth Companies: 40% 43 of 108 UK investments (2022)")]
+    assert judge(it, answer(said, citations=cited)).strict
+
+
 def test_an_unanswerable_item_needs_a_specific_decline() -> None:
     it = item(answerable=False, must_include=(), turns=("What is the population of Birmingham?",))
     stock = judge(it, answer("The snapshot doesn't say.", answered=False))
