@@ -14,7 +14,7 @@ import re
 from chatbot.facts import Metric
 from chatbot.frame import Frame
 from chatbot.plan import Ctx, candidates, decline
-from chatbot.text import Quantity
+from chatbot.text import STOPWORDS, Quantity, words
 from chatbot.tuning import CLAIM_WINDOW, CLOSE
 
 _RANK = {"No": 0, "Not quite": 1, "Yes": 2}
@@ -42,15 +42,16 @@ def verify(ctx: Ctx) -> str:
     if not claims and _named(f) and ctx.verdict.passages:
         return verify_passage(ctx)
     checks: list[tuple[str, Metric]] = []
-    named = [n.lower() for n in f.names + f.acronyms  # "Data City estimates 32,000": its figure
-             if n.lower() not in ("midlands", "uk", "nhs", "the", "midlands engine")]
+    providers = {w for m in pool for w in words(f"{m.source} {m.label}") if w.isalpha()} - STOPWORDS
+    named = [t for t in f.tokens if t in providers and t not in  # "Data City estimates 32,000": its
+             ("data", "uk", "midlands", "nhs", "jobs", "health", "life", "sciences")]  # figure
     score = {c.metric.metric_id: c.score for c in ctx.evidence.figures}
     for q in claims:
         kind = [m for m in pool[:12] if _same_kind(q, m) and (not q.noun or q.noun in m.measures)]
         said = f.stats & {"mean", "growth", "share"}  # "isn't the mean £12m?" is about a mean
         kind = [m for m in kind if said <= m.stats] or kind
         kind = [m for m in kind if not m.measures - f.measures] or kind  # not "HGC grants"
-        kind = [m for m in kind if any(n in f"{m.label} {m.source}".lower() for n in named)] or kind
+        kind = [m for m in kind if any(n in words(f"{m.label} {m.source}") for n in named)] or kind
         if kind:  # the claim is about a figure that fits the question; the nearest value of those
             best = max(score.get(m.metric_id, 0.0) for m in kind)
             kind = [m for m in kind if score.get(m.metric_id, best) >= best - CLAIM_WINDOW] or kind

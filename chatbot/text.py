@@ -79,9 +79,13 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+_IS_RE = re.compile(r"\b(what|it|that|there|here|who|where|how|when|why|which)['’]s\b")
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; possessive "'s" dropped, thousands commas joined."""
-    low = normalise(text).lower().replace("'s ", " ").replace("’s ", " ")
+    low = _IS_RE.sub(r"\1 is", normalise(text).lower())  # "what's it" is "what is it", as typed
+    low = low.replace("'s ", " ").replace("’s ", " ")  # "the cluster's" is the cluster
     return [w.replace(",", "") if any(ch.isdigit() for ch in w) else w.rstrip("'.,/") or w
             for w in _WORD_RE.findall(low)]
 
