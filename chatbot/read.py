@@ -17,7 +17,7 @@ from dataclasses import replace
 from chatbot.classify import FALLBACK, IntentModel
 from chatbot.frame import Frame
 from chatbot.text import STOPWORDS, Quantity, canonical, quantities, stem, words, year_ranges
-from chatbot.tuning import ASKING_INTENTS, LEAD_WORDS, SHORT_CLAUSE, TOPIC_DF, UNREADABLE
+from chatbot.tuning import ASKING_INTENTS, LEAD_WORDS, SHORT_CLAUSE, STORY_WORDS, TOPIC_DF, UNREADABLE
 from chatbot.understanding import Understanding
 
 #: Intents that do not ask anything of the snapshot on their own ("who published this?" does).
@@ -28,8 +28,9 @@ _TAG_RE = re.compile(r"<(script|style)\b.{0,2000}?</\1\s*>|<[^>]{0,200}>|\b(?:ht
 # a sentence ends at . ! ? (not the "No." of "No. of spinouts", nor "vs.") or a line break
 _SENTENCE_RE = re.compile(r"(?<=[.!?])(?<!\b[Nn][Oo]\.)(?<!\b[Vv][Ss]\.)\s+|(?<=[?!])(?=[A-Z])|\n+")
 _LEAD_RE = re.compile(r"^\s*([^:?]{1,40}):\s+(?=\S)")  # "Quick question: …"
-_SUBQ_RE = re.compile(r",?\s+(?:and|but|also)\s+(?=(?:how|what|which|where|who|when|why|is|are|"
-                      r"does|did)\b(?!\s+not\b))", re.I)  # "… but are not HQ'd here" goes on
+# "… and how many …", "…, but anyway what …" start a sub-question; "… but are not HQ'd" goes on
+_SUBQ_RE = re.compile(r",?\s+(?:and|also|but(?:\s+[a-z]+,?)?)\s+(?=(?:how|what|which|where|who|when|why|is|"
+                      r"are|does|did)\b(?!\s+not\b))", re.I)
 _ACRONYM_RE = re.compile(r"\b[A-Z][A-Z&]{1,5}s?\b")
 _NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|NHS))*")
 #: Operations a clause that names nothing passes on to the next ("Confirm: …", "Source? …").
@@ -72,6 +73,10 @@ class Reader:
             frames = [replace(f, op="chat", chat=kind.chat if kind else "greeting") for f in frames]
         frames = _confirmed(frames)
         asking = [f for f in frames if not _aside(f)]
+        asked = next((i for i, f in enumerate(asking) if _asks(f) and f.measures), None)
+        if asked:  # "so i was at this event in Leicester … , but anyway what i want to know is …":
+            asking = [f for i, f in enumerate(asking) if i >= asked or _asks(f) or f.numbers  # a story
+                      or f.direction or f.conflict or len(f.tokens) <= STORY_WORDS]  # told first is set aside
         asking = [f for f in asking if f.readable] or asking  # "=cmd|' /C calc'! What is …?"
         aside = tuple(f.op if f.op != "chat" else "chat." + f.chat for f in frames if f not in asking)
         injected = any(f.op == "injection" for f in frames)

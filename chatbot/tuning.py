@@ -22,6 +22,8 @@ UNREADABLE = 0.5
 ASKING_INTENTS = 3
 #: …unless fewer than this share of the snapshot's passages use it (then it names a topic).
 TOPIC_DF = 0.25
+#: A statement this long, told before the question proper, is a story set aside, not asked.
+STORY_WORDS = 12
 #: Words a lead clause ("Quick question:", "For my board paper,") may have before it is set aside.
 LEAD_WORDS = 4
 

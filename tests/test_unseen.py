@@ -132,3 +132,17 @@ def test_a_count_in_the_base_year_of_a_growth_rate_is_backed_out(ask):
     ans = ask("how many businesses were there in 2013?")
     assert ans.kind == "derived" and "**137**" in ans.text and "222 ÷ (1 + 62%)" in ans.text, ans.text
     assert not ask("how many businesses were there in 2015?").answered
+
+
+def test_a_long_story_before_the_question_is_set_aside(ask):
+    ans = ask("so i was at this event in leicester last week and some professor was banging on about "
+              "how the midlands is amazing for talent and universities and REF scores and honestly i "
+              "zoned out halfway, but anyway what i actually want to know is how many FE leavers there "
+              "were in relevant subjects, sorry for the essay lol")
+    assert ans.answered and "**19,830**" in ans.text, ans.text
+
+
+def test_a_contraction_reads_as_its_expansion(ask):
+    a = ask("what's the cluster's focus - like what's it actually built around?")
+    b = ask("what is the cluster's focus - like what is it actually built around?")
+    assert a.text == b.text and "population data" in a.text, a.text
