@@ -103,7 +103,10 @@ class Reader:
                 folded[-1] = _merge([f, folded[-1]])  # "one page says 5,500, elsewhere …. How many?"
             else:
                 folded.append(f)
-        asking = [_borrow(f, frames) for f in folded]
+        # what is left out is borrowed from the message's other clauses — not from a persona ("I'm
+        # putting together a pitch for investors"), yes from "say there are 900 businesses. How many?"
+        told = [g for g in frames if not _aside(g) or g.op == "injection" or g.numbers]
+        asking = [_borrow(f, told) for f in folded]
         head = asking[0] if len(asking) == 1 else _merge(asking)
         return replace(head, aside=aside, injected=injected, clauses=tuple(clauses),
                        parts=tuple(asking) if len(asking) > 1 else ())
