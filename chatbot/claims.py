@@ -13,8 +13,8 @@ import re
 
 from chatbot.facts import Metric
 from chatbot.frame import Frame
-from chatbot.plan import Ctx, candidates, decline
-from chatbot.text import STOPWORDS, Quantity, words
+from chatbot.plan import Ctx, candidates, decline, footnote
+from chatbot.text import STOPWORDS, Quantity, words, year_ranges
 from chatbot.tuning import CLAIM_WINDOW, CLOSE
 
 _RANK = {"No": 0, "Not quite": 1, "Yes": 2}
@@ -66,11 +66,15 @@ def verify(ctx: Ctx) -> str:
             lines = [out.figure(m) for m in dict.fromkeys(stated)]
             out.add("Both figures are in the snapshot, for different things: " + " ".join(lines))
             return "conflict"
-    for year in f.years:  # "since 2015" against a figure "since 2005"
+    when = ""
+    for year in f.years:  # "since 2015" against a figure "since 2005"; "2021 data?" against 18/19
         m = pool[0] if pool else None
-        if m is not None and re.search(r"\d{4}", m.period + m.label) and \
-                str(year) not in m.period + m.label and not any(a <= year <= b for a, b in f.ranges):
-            checks.append(("Not quite", m))
+        held = _period_years(m) if m is not None else set()
+        if held and year not in held and not any(a <= year <= b for a, b in f.ranges):
+            checks.append(("No" if not claims else "Not quite", m))
+            note = footnote(ctx, m) if not claims else None  # "that's 2021 data?": its footnote dates it
+            when = f"its footnote reads “{note.quote}” [{out.cite_passage(note.quote, note)}]. " \
+                if note is not None else when
     if not checks and pool:
         head = pool[0]
         if "national" in head.modifiers and ctx.facts.paired(head) is not None:
@@ -98,8 +102,17 @@ def verify(ctx: Ctx) -> str:
         shown[2:2] = near[:1]  # after the figure that answers the claim
     lines = [out.figure(m) for m in shown[:3]]
     way = _way(ctx, shown[0]) if verdict != "Yes" and ctx.frame.direction else ""
-    out.add(f"{verdict} — {way}" + " ".join(lines))
+    out.add(f"{verdict} — {way or when}" + " ".join(lines))
     return "verify"
+
+
+def _period_years(m: Metric) -> set[int]:
+    """The years a figure's period and label name: "2017–2021", "since 2005", "18/19"."""
+    text = f"{m.period} {m.label}"
+    held = {int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", text)}
+    held |= {y for a, b in year_ranges(text) for y in range(a, b + 1)}
+    held |= {2000 + int(y) for pair in re.findall(r"\b(\d{2})/(\d{2})\b", text) for y in pair}
+    return held
 
 
 def _way(ctx: Ctx, m: Metric) -> str:

@@ -237,7 +237,7 @@ def provenance(ctx: Ctx) -> str:
         src = m.source
         period = f", covering {m.period}" if m.period and not m.period.startswith("as of") \
             and set(re.findall(r"\d+", m.period)) <= set(re.findall(r"\d+", m.quote + m.source)) else ""
-        note = _footnote(ctx, m)
+        note = footnote(ctx, m)
         ref = f"[{n}][{out.cite_passage(note.quote, note)}]" if note is not None else f"[{n}]"
         out.add(f"{m.label} ({m.display}) comes from **{src}**{period} {ref}.")
         if note is not None:
@@ -254,7 +254,7 @@ def more(ctx: Ctx) -> str:
         for other in (facts.national(m), facts.counterpart(m)):
             if other is not None and other is not m:
                 out.add(out.figure(other))
-        note = _footnote(ctx, m)
+        note = footnote(ctx, m)
         if note is not None and note.quote.strip() != m.source:
             out.add(f"Its source is {m.source or 'not named'}; the footnote reads: “{note.quote}” "
                     f"[{out.cite_passage(note.quote, note)}].")
@@ -265,7 +265,8 @@ def more(ctx: Ctx) -> str:
     return "figure"
 
 
-def _footnote(ctx: Ctx, m: Metric):
+def footnote(ctx: Ctx, m: Metric):
+    """The footnote chunk a figure's footnote text comes from, if the snapshot has it."""
     for c in ctx.out.chunks:
         if c.kind == "footnote" and c.section == m.section and c.document == m.document and \
                 c.quote and c.quote in m.footnote:

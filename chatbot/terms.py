@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from chatbot.plan import Ctx
+from chatbot.plan import Ctx, footnote
 from chatbot.text import STOPWORDS
 from chatbot.tuning import DEFINING_WORDS
 
@@ -40,7 +40,7 @@ def define(ctx: Ctx) -> str:
     figs = [m for m in dict.fromkeys(ctx.verdict.figures or ranked) if m.measures & ctx.frame.measures]
     figs.sort(key=lambda m: not any(q.value == m.value for q in ctx.frame.numbers))  # "the 10 unis"
     defined = next((m for m in figs if _defines(m)), None)
-    note = _footnote_of(ctx, defined) if defined is not None else None
+    note = footnote(ctx, defined) if defined is not None else None
     if note is not None and (not asked or defined.label.lower().startswith(
             glossary[asked[0]][0].lower().split()[0])):
         out.add(f"The snapshot defines {defined.label.lower()} in a footnote: “{note.quote}” "
@@ -53,8 +53,3 @@ def _defines(m) -> bool:
     beyond naming its source ("Data City, 2023", "ONS ASHE, 2021 - relevant sectors")?"""
     said = [w for w in re.findall(r"[A-Za-z][\w']*", m.footnote) if w.islower() and w not in STOPWORDS]
     return len(said) >= DEFINING_WORDS or bool(re.search(r"[%>+]", m.footnote))  # "GPA >3.0"
-
-
-def _footnote_of(ctx: Ctx, m):
-    return next((c for c in ctx.out.chunks if c.kind == "footnote" and c.section == m.section
-                 and c.document == m.document and c.quote and c.quote in m.footnote), None)

@@ -83,7 +83,8 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
             _all_stated(f.numbers, ev):
         f = replace(f, op="explain")  # "why do they think the 18,177 figure is too low?": a true premise
     named = [n for n in f.names if n.lower() not in ("midlands", "uk", "nhs", "the", *WH_WORDS)]
-    if f.op == "verify" and not (f.numbers or f.direction or named or set(f.places) - {"midlands"}):
+    claimed = f.numbers or f.direction or named or f.years or set(f.places) - {"midlands"}
+    if f.op == "verify" and not claimed:
         f = replace(f, op="lookup")  # nothing claimed, nothing to check: "… what is the salary?"
     if f.outside:
         return decline("figures from other editions, other years or forecasts (it is one snapshot, "

@@ -146,3 +146,8 @@ def test_a_contraction_reads_as_its_expansion(ask):
     a = ask("what's the cluster's focus - like what's it actually built around?")
     b = ask("what is the cluster's focus - like what is it actually built around?")
     assert a.text == b.text and "population data" in a.text, a.text
+
+
+def test_a_wrong_year_for_a_figure_is_refuted_with_its_footnote(ask):
+    ans = ask("FE leavers # in relevant subjects?", "that's 2021 data, right?")
+    assert ans.text.startswith("No — ") and "18/19" in ans.text, ans.text
