@@ -13,7 +13,7 @@ import re
 
 from chatbot.facts import Metric
 from chatbot.frame import Frame
-from chatbot.plan import Ctx, candidates, decline, footnote
+from chatbot.plan import Ctx, candidates, context, decline, footnote
 from chatbot.text import STOPWORDS, Quantity, words, year_ranges
 from chatbot.tuning import CLAIM_WINDOW, CLOSE
 
@@ -100,7 +100,8 @@ def verify(ctx: Ctx) -> str:
         near = [r for q in claims for r in ctx.facts.metrics if (r.panel == shown[0].panel or r is twin)
                 and r not in shown and _same_kind(q, r) and _judge(q, r, f) != "No"]
         shown[2:2] = near[:1]  # after the figure that answers the claim
-    lines = [out.figure(m) for m in shown[:3]]
+    lines = [out.figure(m, tail=context(ctx, m, shown) if "mean" in m.stats else "")  # a mean with
+             for m in shown[:3]]  # the total and count it averages ("£134m in 108 investments")
     way = _way(ctx, shown[0]) if verdict != "Yes" and ctx.frame.direction else ""
     out.add(f"{verdict} — {way or when}" + " ".join(lines))
     return "verify"
