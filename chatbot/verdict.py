@@ -123,6 +123,10 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
             return Verdict("answer", "verify", figures=(top,), passages=ev.passages)
     if f.op in ALWAYS:
         return Verdict("answer", f.op, passages=ev.passages)
+    said = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
+    elsewhere_named = named or set(f.places) - {"midlands"}
+    if f.op == "verify" and said and not (f.numbers or f.measures) and elsewhere_named:
+        return Verdict("answer", "verify", passages=tuple(said))  # "LS zones = BHIC and BioCity?"
     if not asks_figure and f.op not in ("chat", "define") and _false_place(f, ev):
         return Verdict("answer", "verify", passages=ev.passages)
     figures = _figures(f, ev, facts)

@@ -151,3 +151,12 @@ def test_a_contraction_reads_as_its_expansion(ask):
 def test_a_wrong_year_for_a_figure_is_refuted_with_its_footnote(ask):
     ans = ask("FE leavers # in relevant subjects?", "that's 2021 data, right?")
     assert ans.text.startswith("No — ") and "18/19" in ans.text, ans.text
+
+
+@pytest.mark.parametrize("question,verdict", [
+    ("LS Opportunity Zones = BHIC and BioCity Nottingham?", "No"),
+    ("the opportunity zones are BHIC and Charnwood, right?", "Yes"),
+])
+def test_a_claim_about_names_is_checked_against_the_sentence_that_names_them(ask, question, verdict):
+    ans = ask(question)
+    assert ans.text.startswith(f"{verdict} — ") and "Charnwood" in ans.text, ans.text
