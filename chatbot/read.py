@@ -18,7 +18,7 @@ from chatbot.classify import FALLBACK, IntentModel
 from chatbot.frame import Frame
 from chatbot.text import STOPWORDS, Quantity, canonical, quantities, stem, words, year_ranges
 from chatbot.tuning import ASKING_INTENTS, LEAD_WORDS, SHORT_CLAUSE, STORY_WORDS, TOPIC_DF, UNREADABLE
-from chatbot.understanding import Understanding
+from chatbot.understanding import CONTENT, Understanding
 
 #: Intents that do not ask anything of the snapshot on their own ("who published this?" does).
 ASIDE = ("chat.greeting", "chat.thanks", "chat.bye", "chat.help", "filler", "injection")
@@ -170,15 +170,15 @@ class Reader:
         for t in tags:
             by.setdefault(t.category, set()).add(t.concept)
             tagged.update(range(t.start, t.end))
-        pred = self.model.predict(" ".join(toks) or text)  # typos and shorthand already mended
-        intent = pred.intent if pred.intent != FALLBACK else FALLBACK
-        op, chat = (("chat", intent.split(".", 1)[1]) if intent.startswith("chat.") else (intent, ""))
         ranges = tuple(year_ranges(text))
         in_range = {str(y)[-2:] for r in ranges for y in r} | {str(y) for r in ranges for y in r}
         # stray words before the question proper that name nothing ("=CENTER what is …",
         # "=A QUARTER how many …") say nothing, and claim nothing
         at = _opening(toks, tags)
-        begin = at if not any(t.start < at for t in tags) else 0
+        begin = at if not any(t.start < at and t.category in CONTENT for t in tags) else 0
+        pred = self.model.predict(" ".join(toks) or text)  # typos and shorthand already mended
+        intent = pred.intent if pred.intent != FALLBACK else FALLBACK
+        op, chat = (("chat", intent.split(".", 1)[1]) if intent.startswith("chat.") else (intent, ""))
         found = re.search(rf"\b{re.escape(toks[begin])}\b", text, re.I) if begin else None
         cut = found.start() if found else 0
         nums = [_noun(q, toks, tags) for q in quantities(text) if not q.is_year and q.start >= cut
@@ -189,7 +189,7 @@ class Reader:
         content += tuple(stem(t.concept) for t in tags if t.category == "topics")
         unknown = tuple(t for t in toks if t.isalpha() and len(t) > 2 and not self.u.knows(t))
         acronyms = tuple(a.rstrip("s") if a[:-1].isupper() and a.endswith("s") else a
-                         for a in _ACRONYM_RE.findall(text)) if not text.isupper() else ()
+                         for a in _ACRONYM_RE.findall(text[cut:])) if not text.isupper() else ()
         acronyms += tuple(dict.fromkeys(t.upper() for t in toks
                                         if t.upper() in self.terms and t.upper() not in acronyms))
         low = text.lower()
@@ -224,7 +224,8 @@ class Reader:
                 t.category == "stats" and t.concept == "money" and t.start == 0 for t in tags),
             wh=bool(toks) and toks[0] in _WH or any(t.category == "requests" and t.start == 0
                                                       for t in tags),
-            readable=self._readable(toks, text), defining=bool(by.get("defining")),
+            readable=self._readable(toks, text),
+            defining=any(t.category == "defining" and t.start >= begin for t in tags),
             compares=bool(by.get("comparison")), outside=bool(by.get("outside")),
             lead=next((t.concept for t in tags if t.category == "measures"), ""),
             compound=_compound(tags), tabulate=bool(by.get("figure_words")),

@@ -40,7 +40,7 @@ def decline(reason: str, nearest: tuple[Metric, ...] = ()) -> Verdict:
 def topic(f: Frame, leave: tuple[str, ...] = ()) -> str:
     """What the question is about, in its own words (for a decline's reason), without the
     words in ``leave``; nothing from a message that carried an instruction, never repeated."""
-    if f.injected:
+    if f.injected or _CODE_RE.search(f.text):  # "'; DROP TABLE metrics; --" is not repeated
         return "that"
     words = [t for t in f.tokens if t in f.unknown] or \
         [t for t, s in zip(f.tokens, f.stems, strict=True) if s in f.content]
@@ -48,6 +48,9 @@ def topic(f: Frame, leave: tuple[str, ...] = ()) -> str:
     return " ".join(dict.fromkeys(words))[:60] or "that"
 
 
+#: Marks of code or markup in a message (a decline then names nothing from it).
+_CODE_RE = re.compile(r"[{}`\\]|\$\(|<[/%a-z]|;\s*--|--\s*$|(?i:\b(?:drop|delete|union|insert|select)\s+"
+                      r"(?:table|from|select|into|\*)\b)")
 WH_WORDS = ("what", "which", "who", "where", "when", "why", "how")
 SCOPE = "anything outside the snapshot; I answer from its own words and figures"
 
