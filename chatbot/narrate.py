@@ -258,7 +258,8 @@ def overview(ctx: Ctx) -> str:
     out = ctx.out
     facts = ctx.facts
     section = _section(ctx)
-    figs = [m for m in facts.metrics if m.section == section and m.kind in ("figure", "table_row")]
+    figs = [m for m in facts.metrics if m.section == section and m.kind in ("figure", "table_row")] \
+        if section else []
     if section and not figs:  # a section of words ("sum up the roundtable"): what it says, in order
         out.add(f"What the snapshot's {section} section says:")
         said = ""

@@ -36,10 +36,11 @@ def define(ctx: Ctx) -> str:
     for acro in asked[:2]:
         expansion, text, chunk = glossary[acro]
         out.add(f"In the snapshot, {acro} stands for **{expansion}** [{out.cite_passage(text, chunk)}].")
-    ranked = [c.metric for c in ctx.evidence.figures] + list(ctx.facts.metrics)  # closest first,
-    figs = [m for m in dict.fromkeys(ctx.verdict.figures or ranked) if m.measures & ctx.frame.measures]
-    figs.sort(key=lambda m: not any(q.value == m.value for q in ctx.frame.numbers))  # "the 10 unis"
-    defined = next((m for m in figs if _defines(m)), None)
+    close = [m for m in ctx.verdict.figures or [c.metric for c in ctx.evidence.figures]
+             if m.measures & ctx.frame.measures]  # the closest first, then any of that measure
+    close.sort(key=lambda m: not any(q.value == m.value for q in ctx.frame.numbers))  # "the 10 unis"
+    defined = next((m for m in close if _defines(m)), None) or \
+        next((m for m in ctx.facts.metrics if m.measures & ctx.frame.measures and _defines(m)), None)
     note = footnote(ctx, defined) if defined is not None else None
     if note is not None and (not asked or defined.label.lower().startswith(
             glossary[asked[0]][0].lower().split()[0])):

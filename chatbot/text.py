@@ -84,8 +84,10 @@ _IS_RE = re.compile(r"\b(what|it|that|there|here|who|where|how|when|why|which)['
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; possessive "'s" dropped, thousands commas joined."""
-    low = _IS_RE.sub(r"\1 is", normalise(text).lower())  # "what's it" is "what is it", as typed
-    low = low.replace("'s ", " ").replace("’s ", " ")  # "the cluster's" is the cluster
+    low = normalise(text).lower()
+    if "'s" in low or "’s" in low:
+        low = _IS_RE.sub(r"\1 is", low)  # "what's it" is "what is it", as typed
+        low = low.replace("'s ", " ").replace("’s ", " ")  # "the cluster's" is the cluster
     return [w.replace(",", "") if any(ch.isdigit() for ch in w) else w.rstrip("'.,/") or w
             for w in _WORD_RE.findall(low)]
 
