@@ -154,8 +154,12 @@ def train(examples: dict[str, list[str]]) -> IntentModel:
                        model.intercept_.astype(np.float64), examples_digest(examples))
 
 
+_TRAINED: dict[str, IntentModel] = {}  # digest → model trained in this process (at most two kept)
+
+
 def load_or_train(examples: dict[str, list[str]], path: Path | None) -> IntentModel:
-    """The saved model when it was trained on these examples; else train (and try to save)."""
+    """The saved model when it was trained on these examples; else the one this process
+    already trained on them; else train (and try to save)."""
     digest = examples_digest(examples)
     if path is not None and path.exists():
         try:
@@ -164,7 +168,11 @@ def load_or_train(examples: dict[str, list[str]], path: Path | None) -> IntentMo
                 return model
         except (OSError, ValueError, KeyError) as exc:
             log.warning("intent model %s unreadable (%s); retraining", path.name, exc)
-    model = train(examples)
+    model = _TRAINED.get(digest) or train(examples)
+    _TRAINED.pop(digest, None)
+    while len(_TRAINED) >= 2:
+        _TRAINED.pop(next(iter(_TRAINED)))
+    _TRAINED[digest] = model
     if path is not None:
         try:
             model.save(path)
