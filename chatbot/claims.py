@@ -14,7 +14,7 @@ import re
 from chatbot.facts import Metric
 from chatbot.frame import Frame
 from chatbot.plan import Ctx, candidates, context, decline, footnote
-from chatbot.text import STOPWORDS, Quantity, words, year_ranges
+from chatbot.text import STOPWORDS, Quantity, words, year_range_matches, year_words
 from chatbot.tuning import CLAIM_WINDOW, CLOSE
 
 _RANK = {"No": 0, "Not quite": 1, "Yes": 2}
@@ -108,12 +108,10 @@ def verify(ctx: Ctx) -> str:
 
 
 def _period_years(m: Metric) -> set[int]:
-    """The years a figure's period and label name: "2017–2021", "since 2005", "18/19"."""
+    """The years a figure's period and label name: "2017–2021", "since 2005", "2018/19"."""
     text = f"{m.period} {m.label}"
-    held = {int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", text)}
-    held |= {y for a, b in year_ranges(text) for y in range(a, b + 1)}
-    held |= {2000 + int(y) for pair in re.findall(r"\b(\d{2})/(\d{2})\b", text) for y in pair}
-    return held
+    return {int(y) for y in year_words(text)} | \
+        {y for r in year_range_matches(text) for y in range(r.first, r.last + 1)}
 
 
 def _way(ctx: Ctx, m: Metric) -> str:

@@ -67,6 +67,11 @@ class Metric:
     def is_count(self) -> bool:
         return not (self.is_percent or self.is_money or self.unit == "date")
 
+    @property
+    def of_uk(self) -> bool:
+        """Is it a share of a UK total ("14% of UK total"), not of the cluster's own?"""
+        return "share" in self.stats and "uk" in words(self.label)
+
     def names_number(self, q) -> bool:
         """Does the label name this number as something other than the figure's value
         (the "£100m" of "£100m+ turnover companies", the "3.0" of "more than 3.0 GPA")?"""

@@ -93,7 +93,7 @@ def lookup(ctx: Ctx) -> str:
 def context(ctx: Ctx, head: Metric, figs: list[Metric]) -> str:
     """" — 14% of the UK total, up 62% since 2013": the share and growth its panel states, and
     the count an amount is stated with ("£107m across 62 seed investments")."""
-    uk = [m for m in ctx.facts.shares(head) if re.search(r"\bUK\b", m.label)][:1]
+    uk = [m for m in ctx.facts.shares(head) if m.of_uk][:1]
     own = [m for m in ctx.facts.shares(head) if m.panel == head.panel][:1]  # "30% of the cluster's"
     count = [m for m in ctx.facts.siblings(head) if head.is_money and m.is_count
              and m.qualifier == head.qualifier][:1]  # one phrase states both

@@ -8,8 +8,6 @@ in the composer, or an explanation when the snapshot defines nothing.
 
 from __future__ import annotations
 
-import re
-
 from chatbot.plan import Ctx, footnote
 from chatbot.text import STOPWORDS
 from chatbot.tuning import DEFINING_WORDS
@@ -52,5 +50,5 @@ def define(ctx: Ctx) -> str:
 def _defines(m) -> bool:
     """Does the figure's footnote say what it counts ("20%+ company growth percentage per year"),
     beyond naming its source ("Data City, 2023", "ONS ASHE, 2021 - relevant sectors")?"""
-    said = [w for w in re.findall(r"[A-Za-z][\w']*", m.footnote) if w.islower() and w not in STOPWORDS]
-    return len(said) >= DEFINING_WORDS or bool(re.search(r"[%>+]", m.footnote))  # "GPA >3.0"
+    said = [w for w in m.footnote.split() if w.isalpha() and w.islower() and w not in STOPWORDS]
+    return len(said) >= DEFINING_WORDS or any(ch in m.footnote for ch in "%>+")  # "GPA >3.0"

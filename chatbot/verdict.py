@@ -234,7 +234,7 @@ def _ranked(f: Frame, ev: Evidence, facts: Facts, sectioned: bool) -> tuple[Metr
     pool = [m for m in pool if "national" not in m.modifiers and m.modifiers >= f.modifiers]
     if f.stats & {"share", "percent"}:
         pool = [m for m in pool if m.is_percent and "share" in m.stats
-                and ("uk" not in asked or re.search(r"\bUK\b", m.label))]  # "UK share": not the cluster's
+                and ("uk" not in asked or m.of_uk)]  # "UK share": not the cluster's
     elif "growth" in f.stats:
         pool = [m for m in pool if "growth" in m.stats]
     elif "money" in f.stats or f.currency:

@@ -46,26 +46,6 @@ def test_source_countries_are_countries_not_data_sources(ask):
     assert "USA, Germany, Sweden" in ans.text and "Wavteq" not in ans.text, ans.text
 
 
-@pytest.mark.parametrize("question,verdict", [
-    ("the data in this snapshot is current as of december 2022, correct?", "No"),
-    ("data as of 2022, right?", "No"),
-    ("is the data from May 2023?", "Yes"),
-])
-def test_a_claimed_data_date_is_checked(ask, question, verdict):
-    ans = ask(question)
-    assert ans.text.startswith(f"{verdict} — ") and "May 2023" in ans.text, ans.text
-
-
-@pytest.mark.parametrize("question,shown", [
-    ("venture: £26.8m across 62 deals — correct?", "**33**"),  # a topic lead-in joins its claim
-    ("8 companies with £100m+ turnover, 11% of the UK total. Right?", "**14%**"),  # a bare "Right?"
-    ("Midlands personal healthcare cos raised 16.9% of UK sector equity 17-21?", "**5.09%**"),
-])
-def test_claims_however_phrased_open_with_no(ask, question, shown):
-    ans = ask(question)
-    assert ans.text.startswith("No — ") and shown in ans.text, ans.text
-
-
 def test_a_pay_gap_in_pounds_is_calculated(ask):
     ans = ask("what's the pay gap in actual pounds between the cluster average and the national average?")
     assert "**£12,763**" in ans.text and "£46,894 − £34,131" in ans.text, ans.text
@@ -153,10 +133,20 @@ def test_a_wrong_year_for_a_figure_is_refuted_with_its_footnote(ask):
     assert ans.text.startswith("No — ") and "18/19" in ans.text, ans.text
 
 
-@pytest.mark.parametrize("question,verdict", [
-    ("LS Opportunity Zones = BHIC and BioCity Nottingham?", "No"),
-    ("the opportunity zones are BHIC and Charnwood, right?", "Yes"),
-])
-def test_a_claim_about_names_is_checked_against_the_sentence_that_names_them(ask, question, verdict):
+# (question, the verdict it opens with, what the answer must show)
+CLAIMS = [
+    ("the data in this snapshot is current as of december 2022, correct?", "No", "May 2023"),
+    ("data as of 2022, right?", "No", "May 2023"),  # a claimed data date
+    ("is the data from May 2023?", "Yes", "May 2023"),
+    ("venture: £26.8m across 62 deals — correct?", "No", "**33**"),  # a topic lead-in joins its claim
+    ("8 companies with £100m+ turnover, 11% of the UK total. Right?", "No", "**14%**"),  # a bare "Right?"
+    ("Midlands personal healthcare cos raised 16.9% of UK sector equity 17-21?", "No", "**5.09%**"),
+    ("LS Opportunity Zones = BHIC and BioCity Nottingham?", "No", "Charnwood"),  # names, no number
+    ("the opportunity zones are BHIC and Charnwood, right?", "Yes", "Charnwood"),
+]
+
+
+@pytest.mark.parametrize("question,verdict,shown", CLAIMS)
+def test_claims_however_phrased_open_with_their_verdict(ask, question, verdict, shown):
     ans = ask(question)
-    assert ans.text.startswith(f"{verdict} — ") and "Charnwood" in ans.text, ans.text
+    assert ans.text.startswith(f"{verdict} — ") and shown in ans.text, ans.text
