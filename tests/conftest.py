@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,29 @@ def bot():
     b = Chatbot(Settings())
     assert b.wait_ready(timeout=300), "dense retrieval failed to load"
     return b
+
+
+@dataclass(frozen=True)
+class FullEval:
+    """One ``chatbot eval`` of every open set, shared by the gate, baseline and edit tests."""
+
+    code: int
+    lines: tuple[str, ...]
+    report: dict
+
+
+@pytest.fixture(scope="session")
+def full_eval(bot, tmp_path_factory) -> FullEval:
+    """Every open set asked once, with the sanity baselines and the edit suite (the three
+    tests that read it used to run it three times: minutes of the suite)."""
+    from chatbot.evaluate import Options, run
+
+    folder = tmp_path_factory.mktemp("report")
+    lines: list[str] = []
+    code = run(Options(report_dir=folder, baselines=False, edits=True), bot.settings,
+               lines.append, bot=bot)
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    return FullEval(code, tuple(lines), report)
 
 
 @pytest.fixture

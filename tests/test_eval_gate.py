@@ -7,22 +7,16 @@ here (they are opened once at the end of each engine change, with ``chatbot eval
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from chatbot.evalsets import load_register
-from chatbot.evaluate import Options, run
 from chatbot.settings import ROOT
 
 
 @pytest.mark.slow
-def test_every_open_set_holds_its_strict_gate(bot, tmp_path):
-    lines: list[str] = []
-    code = run(Options(report_dir=tmp_path, baselines=False, edits=False), bot.settings,
-               lines.append, bot=bot)
+def test_every_open_set_holds_its_strict_gate(full_eval):
+    code, lines, report = full_eval.code, full_eval.lines, full_eval.report["sets"]
     print("\n".join(lines))
-    report = json.loads((tmp_path / "report.json").read_text())["sets"]
     gated = [s for s in load_register(ROOT / "eval") if s.gate is not None]
     assert {s.name for s in gated} >= {"dev", "heldout", "blind"}
     assert all(not s.sealed for s in gated)
