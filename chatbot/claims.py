@@ -9,6 +9,7 @@ and the figures or passage that decide it. Claims about a calculated figure are 
 from __future__ import annotations
 
 import calendar
+import math
 import re
 
 from chatbot.facts import Metric
@@ -42,22 +43,29 @@ def verify(ctx: Ctx) -> str:
     if not claims and _named(f) and ctx.verdict.passages:
         return verify_passage(ctx)
     checks: list[tuple[str, Metric]] = []
-    providers = {w for m in pool for w in words(f"{m.source} {m.label}") if w.isalpha()} - STOPWORDS
-    named = [t for t in f.tokens if t in providers and t not in  # "Data City estimates 32,000": its
-             ("data", "uk", "midlands", "nhs", "jobs", "health", "life", "sciences")]  # figure
+    providers = {w for m in pool for w in _proper(m) if w.isalpha()} - STOPWORDS
+    capitals = {w for n in f.names + f.acronyms for w in words(n)}  # "Data City estimates 32,000":
+    named = [t for t in f.tokens if t in providers and t in capitals and t not in  # its figure
+             ("data", "uk", "midlands", "nhs", "jobs", "health", "life", "sciences")]
     score = {c.metric.metric_id: c.score for c in ctx.evidence.figures}
     for q in claims:
         kind = [m for m in pool[:12] if _same_kind(q, m) and (not q.noun or q.noun in m.measures)]
         said = f.stats & {"mean", "growth", "share"}  # "isn't the mean £12m?" is about a mean
         kind = [m for m in kind if said <= m.stats] or kind
         kind = [m for m in kind if not m.measures - f.measures] or kind  # not "HGC grants"
-        kind = [m for m in kind if any(n in words(f"{m.label} {m.source}") for n in named)] or kind
+        kind = [m for m in kind if any(n in _proper(m) for n in named)] or kind
         if kind:  # the claim is about a figure that fits the question; the nearest value of those
             best = max(score.get(m.metric_id, 0.0) for m in kind)
-            kind = [m for m in kind if score.get(m.metric_id, best) >= best - CLAIM_WINDOW] or kind
+            near = [m for m in kind if score.get(m.metric_id, best) >= best - CLAIM_WINDOW] or kind
+            pairs = {ctx.facts.paired(m) for m in near}  # "30% against a 24% national average"
+            kind = near + [m for m in kind if m in pairs and m not in near]
         m = min(kind, key=lambda m: abs(m.value - q.value) / max(abs(m.value), 1e-9)) if kind else None
         if m is not None:
             checks.append((_judge(q, m, f), m))
+    checked = [m for _v, m in checks]
+    for m in checked:  # "30% is below the 24% national average?": right numbers, wrong way round
+        if f.direction and "national" not in m.modifiers and ctx.facts.paired(m) in checked:
+            checks.append((_direction(ctx, m), m))
     either = f.conflict or "or" in f.tokens
     if either and len(claims) >= 2:  # "5,500 or 32,000 jobs?": each one where the snapshot states it
         stated = [min((m for m in ctx.facts.metrics if _same_kind(q, m) and _judge(q, m, f) == "Yes"),
@@ -107,6 +115,13 @@ def verify(ctx: Ctx) -> str:
     return "verify"
 
 
+def _proper(m: Metric) -> list[str]:
+    """Who a figure is credited to: its source and its label's aside ("Jobs … (Data City
+    estimate)"), not the label's own words ("Jobs in the cluster")."""
+    aside = m.label.partition("(")[2].partition(")")[0]
+    return words(f"{m.source} {aside}")
+
+
 def _period_years(m: Metric) -> set[int]:
     """The years a figure's period and label name: "2017–2021", "since 2005", "2018/19"."""
     text = f"{m.period} {m.label}"
@@ -151,20 +166,26 @@ def _judge(q: Quantity, m: Metric, f: Frame) -> str:
     if abs(q.value - value) <= 1e-9 * max(1.0, abs(value)):
         return "Yes" if unit_ok else "Not quite"
     if abs(q.value - value) <= CLOSE * abs(value):
-        return "Yes" if unit_ok and (_approximate(f) or _rounds_to(q, value)) else "Not quite"
+        return "Yes" if unit_ok and _rounds_to(q, value, loose=_approximate(f)) else "Not quite"
     return "No"
 
 
-def _rounds_to(q: Quantity, value: float) -> bool:
+def _rounds_to(q: Quantity, value: float, loose: bool = False) -> bool:
     """Is the claim the figure rounded to the claim's own precision ("27%" for 27.2%,
-    "£34.1k" for £34,131)? Trailing zeros of a whole number are not precision ("5,500")."""
+    "£34.1k" for £34,131)? Trailing zeros of a whole number are not precision ("5,500").
+    ``loose`` ("about 5,500", "roughly 5,600" for 5,552): rounded, or rounded down as "over
+    5,500" does, at the claim's last non-zero digit; "about 5,700" is not quite."""
     digits = re.sub(r"[^\d.]", "", q.written.split("e")[0])
     if not digits:
         return False
     scale = q.value / float(digits) if float(digits) else 1.0
     decimals = len(digits.split(".")[1]) if "." in digits else 0
     step = scale * 10 ** -decimals
-    return abs(round(value / step) * step - q.value) <= 1e-6 * max(1.0, abs(q.value))
+    if loose and not decimals:
+        whole = digits.rstrip("0") or "0"
+        step *= 10 ** (len(digits) - len(whole))
+    near = (round(value / step), math.floor(value / step)) if loose else (round(value / step),)
+    return any(abs(n * step - q.value) <= 1e-6 * max(1.0, abs(q.value)) for n in near)
 
 
 def _approximate(f: Frame) -> bool:

@@ -111,6 +111,12 @@ class Reader:
         return replace(head, aside=aside, injected=injected, clauses=tuple(clauses),
                        parts=tuple(asking) if len(asking) > 1 else ())
 
+    def _stat_noun(self, tag, tags, stems: list[str]) -> bool:
+        """Is a defining phrase's first word the noun of a measure ("the project [count as] a
+        share", not "what [counts as] a spinout")?"""
+        return any(t.category == "measures" and t.end == tag.start for t in tags) and \
+            bool(self.u.tag(stems[tag.start:tag.start + 1], frozenset({"stats"})))
+
     def _readable(self, toks: list[str], text: str) -> bool:
         """Are most words English or the snapshot's (a question in another language is not:
         a word written with accents counts as foreign even when mended to an English one)?"""
@@ -181,7 +187,7 @@ class Reader:
         op, chat = (("chat", intent.split(".", 1)[1]) if intent.startswith("chat.") else (intent, ""))
         found = re.search(rf"\b{re.escape(toks[begin])}\b", text, re.I) if begin else None
         cut = found.start() if found else 0
-        nums = [_noun(q, toks, tags) for q in quantities(text) if not q.is_year and q.start >= cut
+        nums = [_noun(q, toks, tags, text) for q in quantities(text) if not q.is_year and q.start >= cut
                 and not (q.unit == "count" and q.written.strip() in in_range)]
         yrs = tuple(int(q.value) for q in quantities(text) if q.is_year)
         content = tuple(s for s in stems[begin:] if s not in self.asking and s not in STOPWORDS
@@ -209,7 +215,10 @@ class Reader:
             text=text, op=op, chat=chat, confidence=pred.probability, tokens=tuple(toks),
             stems=tuple(stems), measures=measures,
             modifiers=frozenset(by.get("modifiers", ())), stats=frozenset(by.get("stats", ())),
-            derive=frozenset(by.get("derive", ())), breakdown=bool(by.get("breakdowns")),
+            # a gap in money is a difference: the snapshot states gaps in per cent ("pay gap in £?")
+            derive=frozenset(by.get("derive", ())) | (
+                {"difference"} if {"gap", "money"} <= set(by.get("stats", ())) else set()),
+            breakdown=bool(by.get("breakdowns")),
             places=frozenset(by.get("places", ())), numbers=tuple(nums), years=yrs, ranges=ranges,
             acronyms=acronyms, names=tuple(_NAME_RE.findall(text)), content=content,
             unknown=unknown, documents=docs, elliptical=elliptical,
@@ -225,7 +234,8 @@ class Reader:
             wh=bool(toks) and toks[0] in _WH or any(t.category == "requests" and t.start == 0
                                                       for t in tags),
             readable=self._readable(toks, text),
-            defining=any(t.category == "defining" and t.start >= begin for t in tags),
+            defining=any(t.category == "defining" and t.start >= begin and not self._stat_noun(
+                t, tags, stems) for t in tags),
             compares=bool(by.get("comparison")), outside=bool(by.get("outside")),
             lead=next((t.concept for t in tags if t.category == "measures"), ""),
             compound=_compound(tags), tabulate=bool(by.get("figure_words")),
@@ -264,8 +274,9 @@ def _asked(toks: list[str], tags) -> tuple[str, bool, tuple[str, ...], bool]:
     return toks[end - 1], bool(inside), tuple(toks[begin:end]), quantity
 
 
-def _noun(q: Quantity, toks: list[str], tags) -> Quantity:
-    """The count with the measure named right after it ("20 [universities]"), if any."""
+def _noun(q: Quantity, toks: list[str], tags, text: str) -> Quantity:
+    """The count with the measure named right after it ("20 [universities]"), if any; a word
+    after a dash or a comma is not its noun ("about 5,700 — correct?")."""
     written = q.written.lower().replace(",", "")
     at = next((i for i, t in enumerate(toks) if t == written), None)
     if at is None or q.unit != "count":
@@ -273,7 +284,8 @@ def _noun(q: Quantity, toks: list[str], tags) -> Quantity:
     after = next((t for t in tags if t.category == "measures" and at < t.start <= at + 3), None)
     if after is None:  # "the two [recommendations]": a count of something no figure measures
         word = next((w for w in toks[at + 1:at + 3] if w.isalpha() and w not in STOPWORDS), "")
-        return replace(q, noun=word)
+        after_gap = text[q.end:].lstrip(" \t'\"‘’“”")  # a word follows, not a dash or a comma
+        return replace(q, noun=word if after_gap[:1].isalpha() else "")
     return replace(q, noun=after.concept)
 
 

@@ -166,8 +166,8 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
                               for q in claims)
     if f.conflict and claims and _all_stated(claims, ev):
         op = "lookup"  # "one page says 5,500, elsewhere 18,000": each is stated; say which is which
-    elif op not in ("verify", "derive", "compare", "provenance") and (
-            _false_number(f, claimed) or len(claims) >= 2 or stated
+    elif op not in ("verify", "derive", "provenance") and (op != "compare" or claims and not f.wh) \
+            and (_false_number(f, claimed) or len(claims) >= 2 or stated
             or _false_direction(f, figures[0], facts) or figures[0].unit == "date" and f.years):
         op = "verify"  # "which of the 20 universities …", "11% or 16.9%?": the claim first
     mean = next((c.metric for c in ev.figures[:5] if "mean" in c.metric.stats
