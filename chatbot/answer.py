@@ -96,6 +96,10 @@ class Engine:
             kinds.append(kind)
             ops.append(op)
         kind = next((k for k in kinds if k != "not_found"), kinds[0])
+        if frame.glossed:
+            language, english = frame.glossed.split(": ", 1)
+            notices.append(f"I read your question word by word from {language} as “{english}”; "
+                           "I answer in English.")
         if frame.injected:
             notices.append("I ignored an instruction in your message: I only report what the "
                            "snapshot says.")

@@ -56,4 +56,5 @@ class Frame:
     defining: bool = False  # asks what a term means in so many words ("stand for", "counts as")
     extreme: str = ""  # high | low: asks for the top or bottom of a set of figures
     currency: bool = False  # an amount of money is asked for in so many words (£, dollars)
+    glossed: str = ""  # "French: how many businesses …": a message read word by word in English
     clauses: tuple[str, ...] = field(default=(), compare=False)

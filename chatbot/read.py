@@ -60,6 +60,12 @@ class Reader:
 
     def read(self, text: str) -> Frame:
         text = canonical(_TAG_RE.sub(" ", text))
+        if found := self.u.gloss(text):  # "¿Cuántos proyectos …?": read word by word in English
+            language, english = found
+            return replace(self._read(english), glossed=f"{language.title()}: {english}")
+        return self._read(text)
+
+    def _read(self, text: str) -> Frame:
         clauses = self._clauses(text)
         polite = [c for c in clauses if self._all_courtesy(c)]
         rest = [c for c in clauses if c not in polite]

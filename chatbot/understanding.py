@@ -91,6 +91,43 @@ class Understanding:
         self.known = counts
         self.known_stems = frozenset(stem(w) for w in counts)
         self.corrector = Corrector(counts, lexicon)
+        self.glossaries = {str(lang): {tuple(words(str(k))): str(v or "") for k, v in entries.items()}
+                           for lang, entries in (_load("glossary.yml") or {}).items()}
+
+    def gloss(self, text: str) -> tuple[str, str] | None:
+        """A message in another language read word by word (``glossary.yml``), in the language
+        whose entries cover most of its words: ``(language, English)``; None when none covers
+        at least half of them."""
+        toks = words(text)
+        names = {t for w in text.split() if w[:1].isupper() for t in words(w)}
+        best: tuple[int, str, list[str], int] | None = None
+        for language, entries in self.glossaries.items():
+            longest = max(map(len, entries), default=1)
+            out, covered, foreign, i = [], 0, 0, 0
+            while i < len(toks):
+                for n in range(min(longest, len(toks) - i), 0, -1):
+                    key = tuple(toks[i:i + n])
+                    if key not in entries and n == 1 and "'" in toks[i]:
+                        key = (toks[i].split("'", 1)[1],)  # "d'entreprises": the article goes
+                    if key in entries:
+                        out.extend(words(entries[key]))
+                        foreign += any(not self._english(w) for w in toks[i:i + n])
+                        covered, i = covered + n, i + n
+                        break
+                else:  # no entry: a number, a name or a word of the snapshot stays
+                    w = toks[i]
+                    if any(c.isdigit() for c in w) or w in names or w.isascii() and w in self.known:
+                        out.append(w)
+                    i += 1
+            if best is None or covered > best[0]:
+                best = (covered, language, out, foreign)
+        alpha = [t for t in toks if t.isalpha()]
+        if best is None or not best[2] or 2 * best[0] < len(alpha) or not best[3]:
+            return None  # an English question that uses "total" or "region" is not glossed
+        return best[1], " ".join(best[2])
+
+    def _english(self, word: str) -> bool:
+        return word.isascii() and (word in self.known or word in self.corrector.lexicon)
 
     def tokens(self, text: str) -> list[str]:
         """Words of ``text`` with shorthand expanded, spelling variants and typos corrected."""

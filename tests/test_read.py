@@ -57,5 +57,11 @@ def test_short_follow_ups_lean_on_the_last_turn(read):
     assert read("what about capex?").refers
 
 
-def test_another_language_is_not_read(read):
-    assert not read("¿Cuántas patentes registraron las empresas del clúster?").readable
+def test_another_language_is_read_word_by_word(read):
+    f = read("¿Cuántas patentes registraron las empresas del clúster?")
+    assert f.glossed.startswith("Spanish: how many patents") and not f.asked_known
+    f = read("Wie viele Unternehmen im Cluster sind in ausländischem Besitz?")
+    assert f.glossed.startswith("German:") and "foreign_owned" in f.measures
+    # an English question that uses words the glossaries hold ("total", "region") is not glossed
+    assert not read("What is the total in the region?").glossed
+    assert not read("qwzx vbnm plok?").glossed

@@ -103,9 +103,14 @@ def test_an_abbreviation_the_snapshot_never_uses_is_declined(ask):
     assert not ans.answered and "ZZQ" in ans.text and "£" not in ans.text, ans.text
 
 
-def test_a_question_in_another_language_is_declined_politely(ask):
-    ans = ask("¿Cuántas patentes registraron las empresas del clúster?")
-    assert not ans.answered and "English" in ans.text, ans.text
+def test_a_question_in_another_language_is_answered_from_its_english_reading(ask):
+    ans = ask("¿Cuántos proyectos de inversión extranjera directa (IED) hubo entre 2017 y 2021?")
+    assert ans.answered and "**27**" in ans.text, ans.text
+    assert any("from Spanish" in n and "foreign direct investment" in n for n in ans.notices)
+    ans = ask("Combien d'entreprises compte le cluster au total ?")
+    assert "**222**" in ans.text and any("from French" in n for n in ans.notices), ans.text
+    ans = ask("¿Cuántas patentes registraron las empresas del clúster?")  # not in the snapshot
+    assert not ans.answered and "patents" in ans.text, ans.text
 
 
 def test_a_count_in_the_base_year_of_a_growth_rate_is_backed_out(ask):
