@@ -59,6 +59,8 @@ class Engine:
             "title": corpus.snapshots[0].title if corpus.snapshots else "snapshot",
             "corpus_text": "\n".join(c.quote for c in corpus.chunks),
             "about": _about(corpus.chunks),
+            "subject": next(((c.quote, c) for c in sorted(corpus.chunks, key=lambda c: c.start)
+                             if c.kind == "prose"), None),  # its opening sentence says what it is
         }
 
     @property

@@ -172,6 +172,16 @@ class Facts:
         return frozenset({stem(w) for m in self.metrics for w in words(m.section)} - title - STOPWORDS
                          - {"ecosystem"})
 
+    def names_sections(self, stems: tuple[str, ...], content: tuple[str, ...] = ()) -> frozenset[str]:
+        """The section words a question names: its own words and topic words ("skills" is
+        talent), and a section's head word that the title shares ("innovation") when it stands
+        apart from the title's other words ("the innovation front", not "health(care) innovation")."""
+        title = {stem(w) for m in self.metrics[:1] for w in words(m.document)}
+        heads = {stem(words(m.section)[0]) for m in self.metrics if m.section and m.kind == "figure"} & title
+        apart = {s for i, s in enumerate(stems) if s in heads and not any(
+            t.startswith(n) for n in (*stems[max(0, i - 1):i], *stems[i + 1:i + 2]) for t in title)}
+        return frozenset((set(stems) | set(content)) & self.section_words | apart)
+
     def same_concept(self, m: Metric) -> list[Metric]:
         """Figures stating the same thing elsewhere (``m`` first)."""
         if not m.concept:

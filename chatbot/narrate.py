@@ -310,7 +310,7 @@ def overview(ctx: Ctx) -> str:
 
 
 def _section(ctx: Ctx) -> str:
-    asked = set(ctx.frame.stems)
+    asked = set(ctx.frame.stems) | set(ctx.frame.content)  # "skills": the talent section
     for name in ctx.extras.get("sections", ()):
         key = {stem(w) for w in words(name)} - {"ecosystem"}
         if key and key <= asked:
@@ -351,9 +351,10 @@ def chat(ctx: Ctx) -> str:
         if note is not None:
             quote, chunk = note
             said = dated(ctx.frame, quote)  # "it's current as of December 2022, correct?"
-            out.add(f"{said + ' — ' if said else ''}This is the Midlands Engine's {title}. "
-                    f"[{out.cite_passage(quote, chunk)}]")
-            out.add(f"“{quote}”")
+            subject = ctx.extras.get("subject")
+            what = f" It opens: “{subject[0]}” [{out.cite_passage(*subject)}]" if subject else ""
+            out.add(f"{said + ' — ' if said else ''}This is the Midlands Engine's {title}.{what}")
+            out.add(f"“{quote}” [{out.cite_passage(quote, chunk)}]")
             return "chat"
         text = f"This is the {title}."
     out.add(text or "Hello!")

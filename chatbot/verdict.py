@@ -72,10 +72,13 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         # "how many jobs, according to the summary?", "the estimated headcount" ask a figure;
         # "the gender split" a breakdown (declined below); "the investment side" an overview
         f = replace(f, op="lookup")
-    if (f.tabulate and f.op in ("list", "fallback", "lookup") or f.op == "fallback" and not f.stats) and \
-            not (f.numbers or f.modifiers or f.derive or f.value_ask) and \
+    if (f.tabulate and f.op in ("list", "fallback", "lookup") or f.op == "fallback" and not f.stats
+            or f.op == "highlights" and not f.stats) and \
+            not (f.numbers or f.modifiers or f.derive or f.value_ask or f.breakdown) and \
             not (f.measures and "count" in f.stats) and sectioned and \
-            f.measures <= _named_by(tuple(w for w in f.tokens if stem(w) in facts.section_words), facts):
+            f.measures <= _named_by(tuple(w for w in f.tokens if stem(w) in facts.section_words), facts) \
+            | (_section_measures(f, facts) if len(f.measures) > 1 else frozenset()):  # "innovation
+        # front? Accelerators, hubs, grants, that kind of thing": several of the section's measures
         f = replace(f, op="overview")  # "bullet out the talent numbers", "the investment side of things"
     elsewhere = [p for p in f.places if p not in ev.corpus_places]
     if elsewhere and f.op != "verify":  # a place the snapshot never mentions
@@ -254,8 +257,17 @@ def _ranked(f: Frame, ev: Evidence, facts: Facts, sectioned: bool) -> tuple[Metr
 
 
 def _names_section(f: Frame, facts: Facts) -> bool:
-    """Does the question name a section of the snapshot ("the investment ecosystem")?"""
-    return bool(facts.section_words & set(f.stems))
+    """Does the question name a section of the snapshot ("the investment ecosystem"), or a
+    topic word for one ("skills": talent)?"""
+    return bool(facts.names_sections(f.stems, f.content))
+
+
+def _section_measures(f: Frame, facts: Facts) -> frozenset[str]:
+    """The measures of the sections the question names (by name, or by a topic word for it:
+    "skills" for talent)."""
+    named = facts.names_sections(f.stems, f.content)
+    return frozenset(x for m in facts.metrics if {stem(w) for w in words(m.section)} & named
+                     for x in m.measures)
 
 
 def _named_by(terms: tuple[str, ...], facts: Facts) -> frozenset[str]:

@@ -155,3 +155,25 @@ CLAIMS = [
 def test_claims_however_phrased_open_with_their_verdict(ask, question, verdict, shown):
     ans = ask(question)
     assert ans.text.startswith(f"{verdict} — ") and shown in ans.text, ans.text
+
+
+def test_what_the_report_is_about_quotes_its_opening_sentence(ask):
+    ans = ask("hiya 👋 what's this doc actually about, in one sentence?")
+    assert ans.kind == "chat" and "patient-centred solutions" in ans.text, ans.text
+    assert any("patient-centred" in c.quote for c in ans.citations)
+
+
+@pytest.mark.parametrize(("question", "section"), [
+    ("anything on skills?", "Talent Ecosystem"),  # a topic word for the section
+    ("What does the report say on the innovation front? Accelerators, hubs, grants, that kind of "
+     "thing.", "Innovation Ecosystem"),  # the title's word, standing apart from the title
+])
+def test_a_section_named_in_everyday_words_gets_its_overview(ask, question, section):
+    ans = ask(question)
+    assert ans.kind == "overview" and f"The {section} in figures" in ans.text, ans.text
+
+
+def test_naming_a_section_does_not_turn_a_figure_or_a_breakdown_into_an_overview(ask):
+    assert not ask("What's the gender split of the workforce?").answered
+    ans = ask("what is data driven healthcare innovation?")
+    assert ans.kind != "overview", ans.text
