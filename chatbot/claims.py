@@ -131,16 +131,13 @@ def _period_years(m: Metric) -> set[int]:
 
 def _way(ctx: Ctx, m: Metric) -> str:
     """"it is higher: " — which way the figure really goes, when a claim had it wrong."""
-    actual = m.direction
-    other = ctx.facts.paired(m)
-    if not actual and other is not None:
-        local, national = (other, m) if "national" in m.modifiers else (m, other)
-        actual = "up" if local.value > national.value else "down"
+    actual = ctx.facts.way(m, ctx.frame.first_modifier)
     if actual == ctx.frame.direction:
         return ""  # the claim had the way right; what it got wrong is the number
     words = {"up": "higher" if "growth" not in m.stats else "they grew",
              "down": "lower" if "growth" not in m.stats else "they fell"}
-    return f"{words[actual]}: " if actual in words else ""
+    return f"it is {words[actual]}: " if actual in words and "growth" not in m.stats \
+        else f"{words[actual]}: " if actual in words else ""
 
 
 def _same_kind(q: Quantity, m: Metric) -> bool:
@@ -197,17 +194,8 @@ def _approximate(f: Frame) -> bool:
 def _direction(ctx: Ctx, m: Metric) -> str:
     """A claim with no number: its direction (higher, fell) against the figure's."""
     said = ctx.frame.direction
-    if not said:
-        return "Yes"
-    own = m.direction
-    if own:
-        return "Yes" if said == own else "No"
-    other = ctx.facts.paired(m)
-    if other is None:
-        return "Yes"
-    local, national = (other, m) if "national" in m.modifiers else (m, other)
-    actual = "up" if local.value > national.value else "down"
-    return "Yes" if said == actual else "No"
+    actual = ctx.facts.way(m, ctx.frame.first_modifier) if said else ""
+    return "No" if actual and said != actual else "Yes"
 
 
 def verify_passage(ctx: Ctx) -> str:

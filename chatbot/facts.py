@@ -214,6 +214,21 @@ class Facts:
                       and "national" not in s.modifiers and s.unit == m.unit), None)
         return self.national(m) or local or self.counterpart(m)
 
+    def way(self, m: Metric, first: str = "") -> str:
+        """Which way a figure goes, for a claim about it: its own direction, else against the
+        figure it is paired with — the national comparator, or its FDI/DDI counterpart, the one
+        named ``first`` being the claim's subject ("FDI capex was double DDI's"). "" if neither."""
+        if m.direction:
+            return m.direction
+        other = self.paired(m)
+        if other is None or other.unit != m.unit:
+            return ""
+        if "national" in m.modifiers | other.modifiers:
+            subject, rest = (other, m) if "national" in m.modifiers else (m, other)
+        else:
+            subject, rest = (other, m) if first and first in other.modifiers else (m, other)
+        return "up" if subject.value > rest.value else "down"
+
     def gap(self, m: Metric) -> Metric | None:
         return next((s for s in self.siblings(m) if "gap" in s.stats), None)
 

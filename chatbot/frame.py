@@ -48,6 +48,7 @@ class Frame:
     asked_known: bool = True  # …and whether the snapshot or the vocabulary knows it
     compares: bool = False  # asks to compare ("how does that stack up against …")
     outside: bool = False  # asks about another edition, another time or the future
+    first_modifier: str = ""  # the modifier named first: a claim's subject ("FDI … double DDI")
     lead: str = ""  # the measure named first (what a "jobs from … projects" question counts)
     compound: tuple[str, ...] = ()  # measures named side by side ("university spin-off companies")
     value_ask: bool = False  # asks for a number ("how many …", "what is the population of …")

@@ -244,6 +244,7 @@ class Reader:
                 t, tags, stems) for t in tags),
             compares=bool(by.get("comparison")), outside=bool(by.get("outside")),
             lead=next((t.concept for t in tags if t.category == "measures"), ""),
+            first_modifier=next((t.concept for t in tags if t.category == "modifiers"), ""),
             compound=_compound(tags), tabulate=bool(by.get("figure_words")),
             excludes=bool(by.get("exclusion")), extreme=min(by.get("extremes", ()), default=""),
             currency=bool({"pounds", "dollars", "gbp", "usd"} & set(toks))
@@ -351,7 +352,8 @@ def _confirmed(frames: list[Frame]) -> list[Frame]:
         before = out[-1] if out else None
         if before is not None and _empty(f) and f.text.rstrip().endswith("?") and not f.wh and \
                 before.numbers and not _asks(before) and len(f.tokens) <= LEAD_WORDS:
-            out[-1] = replace(before, op="verify", text=f"{before.text} {f.text}")
+            out[-1] = replace(before, op="verify", text=f"{before.text} {f.text}",
+                              conflict=before.conflict or f.conflict)  # "… Conflict?"
             continue
         out.append(f)
     return out

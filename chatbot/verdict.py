@@ -366,16 +366,10 @@ def _names_beyond(f: Frame, ev: Evidence) -> bool:
 
 
 def _false_direction(f: Frame, m: Metric, facts: Facts) -> bool:
-    """Does the question say a figure went the other way ("why have numbers declined")?"""
-    if not f.direction:
-        return False
-    if m.direction:
-        return m.direction != f.direction
-    other = facts.paired(m)
-    if other is None or "national" not in other.modifiers | m.modifiers:
-        return False
-    local, national = (other, m) if "national" in m.modifiers else (m, other)
-    return ("up" if local.value > national.value else "down") != f.direction
+    """Does the question say a figure went the other way ("why have numbers declined", "FDI
+    capex was double DDI's")?"""
+    actual = facts.way(m, f.first_modifier) if f.direction else ""
+    return bool(actual) and actual != f.direction
 
 
 def _false_place(f: Frame, ev: Evidence) -> bool:

@@ -148,6 +148,12 @@ CLAIMS = [
     ("Midlands personal healthcare cos raised 16.9% of UK sector equity 17-21?", "No", "**5.09%**"),
     ("LS Opportunity Zones = BHIC and BioCity Nottingham?", "No", "Charnwood"),  # names, no number
     ("the opportunity zones are BHIC and Charnwood, right?", "Yes", "Charnwood"),
+    ("Cluster headcount is about 5,700 — correct?", "Not quite", "**5,552**"),  # not a rounding
+    ("about 5,600 employees in the cluster, right?", "Yes", "**5,552**"),  # a fair rounding
+    ("Foreign-owned share is 30% against a 24% national average — confirm.", "Yes", "**24%**"),
+    ("Is the foreign-owned share (30%) below the 24% national average?", "No", "higher"),
+    ("FDI capex was roughly double DDI capex over 2017-21 - why do foreign investors favour the "
+     "region so much more?", "No", "**$544.21m**"),  # the way round a counterpart goes
 ]
 
 
@@ -155,6 +161,12 @@ CLAIMS = [
 def test_claims_however_phrased_open_with_their_verdict(ask, question, verdict, shown):
     ans = ask(question)
     assert ans.text.startswith(f"{verdict} — ") and shown in ans.text, ans.text
+
+
+def test_two_figures_said_to_conflict_are_each_placed(ask):
+    ans = ask("HGCs are 11% of the UK per the business page, but the commentary says 16.9% of "
+              "high-growth businesses. Conflict?")
+    assert ans.kind == "conflict" and "**11%**" in ans.text and "**16.9%**" in ans.text, ans.text
 
 
 def test_what_the_report_is_about_quotes_its_opening_sentence(ask):
