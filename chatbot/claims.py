@@ -85,6 +85,8 @@ def verify(ctx: Ctx) -> str:
                 if note is not None else when
     if not checks and pool:
         head = pool[0]
+        if not head.source:  # a headline bullet ("62% growth in business numbers"): the panel
+            head = next((s for s in ctx.facts.same_concept(head) if s.source), head)  # with a source
         if "national" in head.modifiers and ctx.facts.paired(head) is not None:
             head = ctx.facts.paired(head)  # the claim is about the Midlands figure
         checks.append((_direction(ctx, head), head))

@@ -155,6 +155,10 @@ def filtering(ctx: Ctx) -> str:
     source = _source_of(ctx, keep or items)
     refs = [out.cite_passage(source.quote, source)] if source is not None else []
     refs += [out.cite_passage(p.text, p.chunk) for p in said_by]  # where the match is said
+    placed = [(s, c) for c in out.chunks if c is not source for s in sentences(c.quote) if any(
+        i in s and p in s.lower() and p not in i.lower()  # "Charnwood Campus, Leicestershire":
+        for i in keep for p in places)]  # the sentence that places an item
+    refs += [out.cite_passage(s, c) for s, c in placed[:1]]
     ref = "".join(f" [{n}]" for n in dict.fromkeys(refs))
     if not keep:
         out.add(f"None of those match{ref}. They were: " + "; ".join(items) + ".")
@@ -357,6 +361,9 @@ def chat(ctx: Ctx) -> str:
             out.add(f"“{quote}” [{out.cite_passage(quote, chunk)}]")
             return "chat"
         text = f"This is the {title}."
+    subject = ctx.extras.get("subject")
+    if kind in ("greeting", "help") and subject:  # what the snapshot is, in its opening words
+        text = f"{text} [{out.cite_passage(*subject)}]"
     out.add(text or "Hello!")
     return "chat"
 

@@ -199,7 +199,7 @@ def gold_rank(item: EvalItem, answer: Answer) -> int | None:
 def _cite_ok(item: EvalItem, answer: Answer) -> bool:
     if item.cite is not None:
         parts = [p for c in answer.citations for p in (c.source, c.section, c.quote)]
-        return any(mentions(p, want) for p in parts for want in item.cite)
+        return any(mentions(p, _cite_words(want)) for p in parts for want in item.cite)
     if not item.must_include:
         return True
     first = item.must_include[0]
@@ -211,11 +211,20 @@ def _cite_ok(item: EvalItem, answer: Answer) -> bool:
     return any(set(numbers_in(alt)) and set(numbers_in(alt)) <= derived for alt in first)
 
 
+#: Footnote markers ("³Wavteq 2022") point to a note; they are not the snapshot's words.
+_MARKERS = str.maketrans("", "", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _cite_words(want: str) -> str:
+    """A cite string as words: without footnote markers or a heading's closing colon."""
+    return want.translate(_MARKERS).strip().rstrip(":").strip() or want
+
+
 def relevant_citations(item: EvalItem, answer: Answer) -> float | None:
     """Share of the answer's citations that hold something ``item`` asks for; None when the
     item asks for nothing checkable or is an overview."""
     wanted = [alt for group in item.must_include for alt in group if not alt.startswith("~")]
-    wanted += list(item.cite or ())
+    wanted += [_cite_words(c) for c in item.cite or ()]
     operands = {n for calc in answer.calculations
                 for n in numbers_in(normalise(calc).rpartition("=")[0])}
     if item.category == "overview" or not answer.citations or not (wanted or operands):

@@ -52,6 +52,8 @@ def test_which_of_those_narrows_the_last_list(ask):
     assert "Nottingham Trent" in ans.text and "Warwick" not in ans.text
     hubs = ask("What are the main innovation hubs?", "which one's in Leicestershire?")
     assert "Charnwood" in hubs.text and "BioCity" not in hubs.text
+    # the sentence that places it is cited: the hubs list does not name the county
+    assert any("Charnwood Campus, Leicestershire" in c.quote for c in hubs.citations)
     money = ask("What did the roundtable recommend the Midlands Engine Partnership do?",
                 "What exactly is the money one asking for?")
     assert "pre-seed" in money.text

@@ -150,6 +150,9 @@ def test_refusals(answerable: bool, answered: bool, correct: bool, refused: bool
         ((("£34,131",),), ("ons ashe",), [cite("x", source="ONS ASHE, 2021")], True),
         ((("£34,131",),), ("Talent Ecosystem",), [cite("x", section="Talent Ecosystem")], True),
         ((("£34,131",),), ("Wavteq",), [cite(SALARY_QUOTE, source="ONS ASHE")], False),
+        # a cite string is read as words: no footnote marker, no heading's colon
+        ((("£34,131",),), ("³ONS ASHE 2021",), [cite("x", source="ONS ASHE 2021")], True),
+        ((("£34,131",),), ("Talent Ecosystem:",), [cite("x", section="Talent Ecosystem")], True),
         # nothing to check: no must_include and no cite
         ((), None, [], True),
     ],

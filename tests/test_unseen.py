@@ -163,6 +163,12 @@ def test_claims_however_phrased_open_with_their_verdict(ask, question, verdict, 
     assert ans.text.startswith(f"{verdict} — ") and shown in ans.text, ans.text
 
 
+def test_a_greeting_or_help_reply_cites_what_the_snapshot_is(ask):
+    for said in ("hello", "Hi there! I'm writing a briefing. What can you help me with?"):
+        ans = ask(said)
+        assert ans.kind == "chat" and any("patient-centred" in c.quote for c in ans.citations), ans.text
+
+
 def test_two_figures_said_to_conflict_are_each_placed(ask):
     ans = ask("HGCs are 11% of the UK per the business page, but the commentary says 16.9% of "
               "high-growth businesses. Conflict?")
