@@ -132,6 +132,11 @@ def filtering(ctx: Ctx) -> str:
     cut = next((t.start for t in tags if t.category == "exclusion" and t.start > 0), len(f.tokens))
     asked = {stem(t) for t in f.tokens[:cut]} | {t.concept for t in tags if t.category == "topics"
                                                   and t.start < cut}
+    others = {_heading(c) for c in ctx.out.chunks if c.kind == "list"} - set(heads.values()) - {""}
+    mine = _item_words([h for h in heads.values() if h])
+    if not keep and not set(f.places) - {"midlands"} and \
+            any((asked - STOPWORDS - mine) & _item_words([h]) for h in others):
+        return listing(ctx)  # "and for national policy?": another list's heading, not a filter
     want = (asked - STOPWORDS) & (_item_words(list(full.values())) - shared)
     by_head = [i for i in items if want & _item_words([heads[i]])]  # a group the question names
     keep = keep or (by_head if len(by_head) < len(items) else [])

@@ -87,7 +87,7 @@ class Reader:
         aside = tuple(f.op if f.op != "chat" else "chat." + f.chat for f in frames if f not in asking)
         injected = any(f.op == "injection" for f in frames)
         if not asking:
-            lead = max(frames, key=lambda f: (f.op == "injection", f.confidence))
+            lead = max(frames, key=lambda f: (f.op == "injection", f.op == "chat", f.confidence))
             if lead.op == "injection" and (lead.measures or lead.stats):
                 asking = [replace(lead, op="lookup", numbers=())]  # the question inside it
             elif lead.op == "filler" and lead.measures:

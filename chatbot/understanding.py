@@ -153,7 +153,8 @@ class Understanding:
             moved = False
             for c in self.courtesies:
                 n = len(c)
-                if 0 < n <= len(toks) - lead - trail and tuple(toks[lead:lead + n]) == c:
+                if 0 < n <= len(toks) - lead - trail and tuple(toks[lead:lead + n]) == c and \
+                        not self._opens_phrase(toks[lead:], n):  # "hi growth compny grants"
                     lead, moved = lead + n, True
                     break
                 end = len(toks) - trail
@@ -161,6 +162,12 @@ class Understanding:
                     trail, moved = trail + n, True
                     break
         return lead, trail
+
+    def _opens_phrase(self, toks: list[str], n: int) -> bool:
+        """Do the first ``n`` tokens begin a longer vocabulary phrase ("hi growth")?"""
+        stems = [stem(t) for t in toks]
+        return any(len(key) > n and tuple(stems[:len(key)]) == key
+                   for key, _c, _k in self._phrases.get(stems[0], ()) if stems)
 
     def tag(self, stemmed: list[str], categories: frozenset[str] | None = None) -> list[Tag]:
         """Concepts in a stemmed token list, longest phrase first, each token used once

@@ -169,6 +169,20 @@ def test_a_greeting_or_help_reply_cites_what_the_snapshot_is(ask):
         assert ans.kind == "chat" and any("patient-centred" in c.quote for c in ans.citations), ans.text
 
 
+@pytest.mark.parametrize(("turns", "shown"), [
+    (("hi growth compny grants numbr?",), "**14**"),  # "hi" opens a phrase here, not a greeting
+    (("What did they say about money for early-stage ideas?",), "pre-seed"),  # a topic word
+    (("Where do the foreign owners mostly come from?",), "Germany"),  # a list, not provenance
+    (("What does the report recommend for the Midlands Engine Partnership?",
+      "and for national policy?"), "Regulation"),  # another list's heading, not a filter
+    (("Hi there! I'm pulling together a briefing for our committee. What can you help me with?",),
+     "I answer questions"),  # help, not the persona clause
+])
+def test_unseen_wordings_reach_the_answer(ask, turns, shown):
+    ans = ask(*turns)
+    assert ans.answered and shown in ans.text, ans.text
+
+
 def test_two_figures_said_to_conflict_are_each_placed(ask):
     ans = ask("HGCs are 11% of the UK per the business page, but the commentary says 16.9% of "
               "high-growth businesses. Conflict?")
