@@ -15,7 +15,7 @@ import re
 from chatbot.facts import Metric
 from chatbot.frame import Frame
 from chatbot.plan import Ctx, candidates, context, decline, footnote
-from chatbot.text import STOPWORDS, Quantity, words, year_range_matches, year_words
+from chatbot.text import STOPWORDS, Quantity, stem, words, year_range_matches, year_words
 from chatbot.tuning import CLAIM_WINDOW, CLOSE
 
 _RANK = {"No": 0, "Not quite": 1, "Yes": 2}
@@ -43,10 +43,13 @@ def verify(ctx: Ctx) -> str:
     if not claims and _named(f) and ctx.verdict.passages:
         return verify_passage(ctx)
     checks: list[tuple[str, Metric]] = []
-    providers = {w for m in pool for w in _proper(m) if w.isalpha()} - STOPWORDS
+    abbreviations = {a.lower() for a in f.acronyms}  # "OLS" names a source; a footnote's
+    providers = {w for m in pool for w in _proper(m) if w.isalpha() and (  # "growth" does not
+        w in abbreviations or not ctx.facts.understanding.tag([stem(w)]))} - STOPWORDS
+    cased = f.text not in (f.text.lower(), f.text.upper())  # case says which words are names
     capitals = {w for n in f.names + f.acronyms for w in words(n)}  # "Data City estimates 32,000":
-    named = [t for t in f.tokens if t in providers and t in capitals and t not in  # its figure
-             ("data", "uk", "midlands", "nhs", "jobs", "health", "life", "sciences")]
+    named = [t for t in f.tokens if t in providers and (t in capitals or not cased) and t not in
+             ("data", "uk", "midlands", "nhs", "jobs", "health", "life", "sciences")]  # its figure
     score = {c.metric.metric_id: c.score for c in ctx.evidence.figures}
     for q in claims:
         kind = [m for m in pool[:12] if _same_kind(q, m) and (not q.noun or q.noun in m.measures)]

@@ -48,9 +48,20 @@ def derive(ctx: Ctx) -> str:
 def rank(ctx: Ctx) -> str:
     """"Which investment stat is worst for UK share?": the figures of that set, top or bottom
     first, the answer named in the first line."""
-    high = ctx.frame.extreme == "high"
+    f, out = ctx.frame, ctx.out
+    high = f.extreme == "high" or not f.extreme and f.direction == "up"
     figs = sorted(ctx.figures, key=lambda m: (-m.value if high else m.value, m.label))
-    out = ctx.out
+    if f.numbers and not f.extreme:  # "where is it over a tenth of the UK total?": those beyond it
+        bound = f.numbers[0]  # the user's number: not stated again (only the snapshot's are)
+        beyond = [m for m in figs if (m.value > bound.value) == high and m.value != bound.value]
+        way = "above" if high else "below"
+        if not beyond:
+            out.add(f"No — none of the comparable figures is {way} the share you name; the "
+                    f"{'highest' if high else 'lowest'} is " + out.figure(figs[0]))
+        else:
+            out.add(f"The comparable figures {way} the share you name, in order:\n"
+                    + "\n".join(f"- {out.figure(m)}" for m in beyond[:RANKED]))
+        return "figures"
     out.add(f"The {'highest' if high else 'lowest'} of the comparable figures: " + out.figure(figs[0]))
     out.add("In order:\n" + "\n".join(f"{i}. {out.figure(m)}" for i, m in enumerate(figs[:RANKED], 1)))
     return "figures"

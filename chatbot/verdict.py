@@ -104,7 +104,10 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         f = replace(f, op="compare")  # "run me through the FDI and DDI numbers"
     if f.compares and f.op in ("lookup", "fallback") and not f.derive:
         f = replace(f, op="compare")
-    if f.extreme and not (f.numbers or f.breakdown) and \
+    bound = len(f.numbers) == 1 and f.direction and \
+        (f.wh or f.op in ("filter", "list") or bool(set(f.tokens) & set(WH_WORDS))) and \
+        sectioned and f.numbers[0].unit == "percent"  # "where is it over a tenth of the UK total?"
+    if (f.extreme and not f.numbers or bound) and not f.breakdown and \
             f.op not in ("chat", "define", "verify", "provenance"):
         ranked = _ranked(f, ev, facts, sectioned)
         if len(ranked) >= 2:  # "which investment stat is worst for UK share?": the set, ranked

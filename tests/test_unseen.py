@@ -183,6 +183,24 @@ def test_unseen_wordings_reach_the_answer(ask, turns, shown):
     assert ans.answered and shown in ans.text, ans.text
 
 
+def test_a_bound_on_a_sections_shares_lists_the_figures_beyond_it(ask):
+    ans = ask("On the investment figures, where does the Midlands have more than a tenth of the UK total?")
+    assert ans.kind == "figures" and "**20%**" in ans.text and "**15%**" in ans.text, ans.text
+    assert "**3%**" not in ans.text and "10%" not in ans.text  # the user's bound is not restated
+    ans = ask("which investment figures are below 2% of the UK?")
+    assert ans.text.startswith("No — ") and "**3%**" in ans.text, ans.text
+
+
+@pytest.mark.parametrize("claim", [
+    "so midlands firms raised only about 5% of uk equity while being roughly 17% of the high "
+    "growth businesses - have i got that right?",  # lower case: no word reads as a source
+    "is it true that OLS says 18,000 jobs",  # an abbreviation names the source
+])
+def test_a_claim_is_checked_against_the_figure_its_words_name(ask, claim):
+    ans = ask(claim)
+    assert ans.kind == "verify" and ("**5.09%**" in ans.text or "**32,000**" in ans.text), ans.text
+
+
 def test_two_figures_said_to_conflict_are_each_placed(ask):
     ans = ask("HGCs are 11% of the UK per the business page, but the commentary says 16.9% of "
               "high-growth businesses. Conflict?")
