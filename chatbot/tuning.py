@@ -105,6 +105,8 @@ LIST_COVERAGE = 0.5
 DEFINING_WORDS = 3
 #: A list item is in another passage ("which of those are also …") when this share of its words is.
 ALSO_SHARE = 0.75
+#: "What are the weak spots?": how many of its smallest UK shares follow the national gap.
+CHALLENGE_SHARES = 2
 
 # suggest
 #: Follow-up questions offered under an answer.

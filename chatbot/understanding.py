@@ -76,6 +76,7 @@ class Understanding:
                         self._phrases.setdefault(key[0], []).append((key, category, str(concept)))
         for options in self._phrases.values():
             options.sort(key=lambda o: -len(o[0]))
+        self.topic_stems = frozenset(stem(c) for c in self.concepts["topics"])
         counts: Counter[str] = Counter()
         for w in corpus_words:
             counts[w] += 1

@@ -80,6 +80,11 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
             | (_section_measures(f, facts) if len(f.measures) > 1 else frozenset()):  # "innovation
         # front? Accelerators, hubs, grants, that kind of thing": several of the section's measures
         f = replace(f, op="overview")  # "bullet out the talent numbers", "the investment side of things"
+    held_back = {stem("weakness")} & set(f.content)  # "frustrations" are the roundtable's words
+    if held_back and f.op in ("explain", "list", "highlights", "overview", "provenance", "fallback") \
+            and f.measures <= {"businesses"} and not (f.modifiers or f.numbers or sectioned) and \
+            not {t for t in f.content if t in facts.understanding.topic_stems} - held_back:
+        return Verdict("answer", "challenges", passages=ev.passages)  # "what's holding them back?"
     elsewhere = [p for p in f.places if p not in ev.corpus_places]
     if elsewhere and f.op != "verify":  # a place the snapshot never mentions
         return decline(f"{topic(f)} (it covers the Midlands only)", _nearest(ev))

@@ -201,6 +201,13 @@ def test_a_claim_is_checked_against_the_figure_its_words_name(ask, claim):
     assert ans.kind == "verify" and ("**5.09%**" in ans.text or "**32,000**" in ans.text), ans.text
 
 
+def test_weak_spots_are_the_figures_where_the_midlands_is_behind(ask):
+    ans = ask("What are the weak spots? Where is the region lagging behind?")
+    assert ans.answered and "**27.2%** lower" in ans.text and "**3%**" in ans.text, ans.text
+    assert ans.text.count("**3%**") == 1  # one figure stated in two places is shown once
+    assert "NHS procurement" in ask("What's holding these firms back?").text  # the roundtable's words
+
+
 def test_two_figures_said_to_conflict_are_each_placed(ask):
     ans = ask("HGCs are 11% of the UK per the business page, but the commentary says 16.9% of "
               "high-growth businesses. Conflict?")
