@@ -15,7 +15,7 @@ import re
 from chatbot.facts import Metric
 from chatbot.frame import Frame
 from chatbot.plan import Ctx, candidates, context, decline, footnote
-from chatbot.text import STOPWORDS, Quantity, stem, words, year_range_matches, year_words
+from chatbot.text import STOPWORDS, Quantity, best_clause, stem, words, year_range_matches, year_words
 from chatbot.tuning import CLAIM_WINDOW, CLOSE
 
 _RANK = {"No": 0, "Not quite": 1, "Yes": 2}
@@ -211,7 +211,9 @@ def verify_passage(ctx: Ctx) -> str:
     p = ps[0]
     claimed = [n for n in ctx.frame.names + tuple(ctx.frame.places) if n.lower() not in
                ("midlands", "uk", "nhs")]
-    wrong = [n for n in claimed if n.lower() not in p.text.lower()]
+    said = best_clause(p.text, [c for c in ctx.frame.content if c not in ctx.frame.places]) \
+        if ctx.frame.wh else ""  # "why was Nottingham picked for …": the clause that answers it
+    wrong = [n for n in claimed if n.lower() not in (said or p.text).lower()]
     ctx.out.add(f"{'No' if wrong else 'Yes'} — {p.text} [{ctx.out.cite_passage(p.text, p.chunk)}]")
     return "verify"
 

@@ -112,6 +112,19 @@ def stems(text: str) -> list[str]:
     return [stem(w) for w in words(text)]
 
 
+def best_clause(text: str, content: Iterable[str]) -> str:
+    """The clause of a sentence (split at ; : , and dashes) holding most of ``content`` (stems
+    of the question's telling words); "" when no clause holds more of them than every other."""
+    parts = [text]
+    for mark in (";", ":", ",", " - ", " – ", " — "):
+        parts = [q for p in parts for q in p.split(mark)]
+    words_of = [set(stem(w) for w in words(p)) for p in parts]
+    hits = sorted(((len(set(content) & w), i) for i, w in enumerate(words_of)), reverse=True)
+    if len(hits) < 2 or hits[0][0] == hits[1][0]:
+        return ""
+    return parts[hits[0][1]].strip()
+
+
 def sentences(text: str) -> list[str]:
     """Sentences (and lines) of ``text``, stripped, empty ones dropped."""
     return [s.strip() for s in _SENTENCE_RE.split(text) if s and s.strip()]

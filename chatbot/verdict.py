@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from chatbot.facts import Facts, Metric
 from chatbot.frame import Frame
 from chatbot.resolve import Candidate, Evidence, Passage
-from chatbot.text import stem, words
+from chatbot.text import best_clause, stem, words
 from chatbot.tuning import CLAIM_MARGIN, MIN_COVERAGE, MIN_FIGURE_SCORE
 
 FIGURE_OPS = ("lookup", "compare", "derive", "verify", "provenance")
@@ -392,6 +392,9 @@ def _false_place(f: Frame, ev: Evidence) -> bool:
                                                         if c not in places and len(c) > 3)]
     if items and len(items) < len(re.split(r"[;:]", text)):
         return not any(p in i for i in items for p in places)
+    said = best_clause(text, [c for c in f.content if c not in places])  # "… allocated Greater
+    if said and any(p in text for p in places) and not any(p in said for p in places):
+        return True  # Birmingham …, with clusters also in Nottingham": the place is another clause's
     return not any(p in text for p in places) \
         and not any(p in q.text.lower() for q in ev.passages[:5] for p in places)
 

@@ -77,3 +77,11 @@ def test_text_speak_without_vowels_is_read_as_the_word_it_skeletons() -> None:
     c = Corrector({"people": 3, "this": 9, "those": 2, "high": 4, "fdi": 5, "count": 2}, frozenset(), 8)
     assert [c.correct(w) for w in ("ppl", "ths", "hgh", "cnt")] == ["people", "this", "high", "count"]
     assert c.correct("fdi") == "fdi" and c.correct("xyz") == "xyz" and c.correct("abc") == "abc"
+
+
+def test_best_clause_is_the_one_holding_most_of_the_question():
+    from chatbot.text import best_clause
+
+    text = "X allocated Birmingham a High Potential Opportunity, with clusters also in Nottingham"
+    assert best_clause(text, ["potential", "opportunity", "allocated"]).startswith("X allocated")
+    assert best_clause(text, ["nothing"]) == ""  # no clause holds more than another

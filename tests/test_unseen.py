@@ -208,6 +208,14 @@ def test_weak_spots_are_the_figures_where_the_midlands_is_behind(ask):
     assert "NHS procurement" in ask("What's holding these firms back?").text  # the roundtable's words
 
 
+def test_a_place_put_in_the_wrong_clause_of_a_sentence_is_a_false_premise(ask):
+    ans = ask("Why was Nottingham the place picked for the Department for Business and Trade's "
+              "High Potential Opportunity in data-driven health?")
+    assert ans.text.startswith("No — ") and "Greater Birmingham and Solihull" in ans.text, ans.text
+    ans = ask("Why was Greater Birmingham picked for the High Potential Opportunity?")
+    assert not ans.text.startswith("No"), ans.text
+
+
 def test_two_figures_said_to_conflict_are_each_placed(ask):
     ans = ask("HGCs are 11% of the UK per the business page, but the commentary says 16.9% of "
               "high-growth businesses. Conflict?")
