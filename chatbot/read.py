@@ -248,7 +248,7 @@ class Reader:
             compound=_compound(tags), tabulate=bool(by.get("figure_words")),
             excludes=bool(by.get("exclusion")), extreme=min(by.get("extremes", ()), default=""),
             currency=bool({"pounds", "dollars", "gbp", "usd"} & set(toks))
-            or bool(re.search(r"(?:^|\s)[£$](?=\s+[a-z])", low))
+            or bool(re.search(r"(?:^|\s)[£$](?=\s+[a-z]|[\s?.!,]*$)", low))  # "in £?", "£ raised"
             or any(q.unit in ("GBP", "USD") for q in nums))
 
 

@@ -143,6 +143,10 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         return Verdict("answer", "verify", passages=tuple(said))  # "LS zones = BHIC and BioCity?"
     if not asks_figure and f.op not in ("chat", "define") and _false_place(f, ev):
         return Verdict("answer", "verify", passages=ev.passages)
+    moneyless = f.measures and not any(m.is_money for x in f.measures for m in facts.by_measure.get(x, ()))
+    if moneyless and f.currency and "count" not in f.stats and f.op in ("lookup", "fallback", "explain") \
+            and not any(q.unit in ("GBP", "USD") for q in f.numbers):  # "aggregate turnover in £?":
+        return decline(f"an amount of money for {topic(f)}", _nearest(ev))  # its figures are counts
     figures = _figures(f, ev, facts)
     if f.op in TEXT_OPS or (f.op == "fallback" and not f.measures and not f.stats):
         good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE] or \

@@ -216,6 +216,12 @@ def test_a_place_put_in_the_wrong_clause_of_a_sentence_is_a_false_premise(ask):
     assert not ans.text.startswith("No"), ans.text
 
 
+def test_an_amount_of_money_for_a_measure_given_only_as_counts_is_declined(ask):
+    ans = ask("What's aggregate cluster turnover in £?")  # only a count of £100m+ turnover firms
+    assert not ans.answered and "money" in ans.text, ans.text
+    assert "**8**" in ask("How many £100m+ turnover companies are there?").text
+
+
 def test_two_figures_said_to_conflict_are_each_placed(ask):
     ans = ask("HGCs are 11% of the UK per the business page, but the commentary says 16.9% of "
               "high-growth businesses. Conflict?")
