@@ -74,6 +74,7 @@ class Reader:
         elif rest:  # "Hi! … Thanks": the courtesies go, the question stays
             clauses = rest
         frames = [self._clause(c) for c in clauses] or [self._clause(text)]
+        frames = [replace(f, op="filler") if self._brief_only(f) else f for f in frames]  # "keep it short"
         if polite and clauses == polite:  # only courtesies: the first one's kind says which
             kind = next((f for f in frames if f.op == "chat"), None)
             frames = [replace(f, op="chat", chat=kind.chat if kind else "greeting") for f in frames]
@@ -99,8 +100,9 @@ class Reader:
                 return replace(lead, aside=aside, injected=injected, clauses=tuple(clauses))
         folded: list[Frame] = []
         for f in asking:  # a fragment ("I've seen different numbers") continues the clause before
-            if folded and (_empty(folded[-1]) or _label(folded[-1])):  # "Check this: …" sets up what
-                lead = folded.pop()  # follows; "venture: £26.8m across 62 deals?" names its topic
+            if folded and folded[-1].op != "chat" and (_empty(folded[-1]) or _label(folded[-1])):
+                lead = folded.pop()  # "Check this: …" sets up what follows; "venture: £26.8m across
+                # 62 deals?" names its topic; "who put this out" (chat) stands on its own
                 f = replace(_merge([f, lead]), op=lead.op if lead.op in SETS_UP and _empty(lead) else f.op)
             if folded and (f.elliptical and not (f.stats or f.modifiers or f.derive)
                            or _empty(f) and not _asks(f)):  # "… I'm seeing both in the snapshot."
@@ -116,6 +118,13 @@ class Reader:
         head = asking[0] if len(asking) == 1 else _merge(asking)
         return replace(head, aside=aside, injected=injected, clauses=tuple(clauses),
                        parts=tuple(asking) if len(asking) > 1 else ())
+
+    def _brief_only(self, f: Frame) -> bool:
+        """Does a clause only ask for a short answer ("keep it short pls")?"""
+        spans = [t for t in self.u.tag(list(f.stems)) if t.category == "brief"]
+        rest = [s for i, s in enumerate(f.stems) if not any(t.start <= i < t.end for t in spans)
+                and s not in STOPWORDS and s not in self.asking]
+        return bool(spans) and not rest and not f.numbers
 
     def _stat_noun(self, tag, tags, stems: list[str]) -> bool:
         """Is a defining phrase's first word the noun of a measure ("the project [count as] a

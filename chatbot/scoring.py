@@ -216,8 +216,9 @@ _MARKERS = str.maketrans("", "", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _cite_words(want: str) -> str:
-    """A cite string as words: without footnote markers or a heading's closing colon."""
-    return want.translate(_MARKERS).strip().rstrip(":").strip() or want
+    """A cite string as words: without footnote markers, Markdown emphasis ("**5**") or a
+    heading's closing colon."""
+    return want.translate(_MARKERS).replace("**", "").strip().rstrip(":").strip() or want
 
 
 def relevant_citations(item: EvalItem, answer: Answer) -> float | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import yaml
@@ -36,6 +37,17 @@ class Tag:
     concept: str
     start: int
     end: int
+
+
+def _squeeze(word: str) -> str:
+    """A letter typed three or more times is one ("hiii" → "hi", "sooo" → "so"); digits stay."""
+    if not any(a == b == c and a.isalpha() for a, b, c in zip(word, word[1:], word[2:], strict=False)):
+        return word
+    out = []
+    for ch, run in groupby(word):
+        n = len(list(run))
+        out.append(ch if n >= 3 and ch.isalpha() else ch * n)
+    return "".join(out)
 
 
 def _load(name: str) -> dict:
@@ -133,7 +145,7 @@ class Understanding:
     def tokens(self, text: str) -> list[str]:
         """Words of ``text`` with shorthand expanded, spelling variants and typos corrected."""
         out: list[str] = []
-        for w in words(text):
+        for w in map(_squeeze, words(text)):
             out.extend(words(self.shorthand[w]) if w in self.shorthand else [w])
         return [self.corrector.correct(self.british(w)) for w in out]
 

@@ -153,6 +153,7 @@ def test_refusals(answerable: bool, answered: bool, correct: bool, refused: bool
         # a cite string is read as words: no footnote marker, no heading's colon
         ((("£34,131",),), ("³ONS ASHE 2021",), [cite("x", source="ONS ASHE 2021")], True),
         ((("£34,131",),), ("Talent Ecosystem:",), [cite("x", section="Talent Ecosystem")], True),
+        ((("£34,131",),), ("Average salary **£34,131**",), [cite("Average salary £34,131")], True),
         # nothing to check: no must_include and no cite
         ((), None, [], True),
     ],

@@ -177,6 +177,14 @@ def test_a_greeting_or_help_reply_cites_what_the_snapshot_is(ask):
       "and for national policy?"), "Regulation"),  # another list's heading, not a filter
     (("Hi there! I'm pulling together a briefing for our committee. What can you help me with?",),
      "I answer questions"),  # help, not the persona clause
+    (("hiii 👋 what even is this doc about?? keep it short pls",), "patient-centred"),  # "hiii" is
+    # "hi"; "keep it short" asks nothing of its own
+    (("Thanks, that's useful. Quick one before I go — who put this report out, and what year is it "
+      "for?",), "May 2023"),  # a chat question stands on its own, not as a lead-in
+    (("What's the cut-off for a 'high growth company' in this doc?",), "20%+"),  # a threshold asks
+    # for a definition
+    (("Anything on skills?", "What about further education specifically?"), "**19,830**"),
+    (("Wie viele Universitätsabsolventen gibt es in Fächern, die relevant sind?",), "**11,735**"),
 ])
 def test_unseen_wordings_reach_the_answer(ask, turns, shown):
     ans = ask(*turns)
@@ -199,6 +207,10 @@ def test_a_bound_on_a_sections_shares_lists_the_figures_beyond_it(ask):
 def test_a_claim_is_checked_against_the_figure_its_words_name(ask, claim):
     ans = ask(claim)
     assert ans.kind == "verify" and ("**5.09%**" in ans.text or "**32,000**" in ans.text), ans.text
+
+
+def test_an_off_topic_request_near_a_place_the_snapshot_names_is_declined(ask):
+    assert not ask("Can you recommend a good pizza place near BioCity Nottingham?").answered
 
 
 def test_weak_spots_are_the_figures_where_the_midlands_is_behind(ask):
