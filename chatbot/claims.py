@@ -52,7 +52,8 @@ def verify(ctx: Ctx) -> str:
              ("data", "uk", "midlands", "nhs", "jobs", "health", "life", "sciences")]  # its figure
     score = {c.metric.metric_id: c.score for c in ctx.evidence.figures}
     for q in claims:
-        kind = [m for m in pool[:12] if _same_kind(q, m) and (not q.noun or q.noun in m.measures)]
+        same = [m for m in pool[:12] if _same_kind(q, m) and (not q.noun or q.noun in m.measures)]
+        kind = list(same)
         said = f.stats & {"mean", "growth", "share"}  # "isn't the mean £12m?" is about a mean
         kind = [m for m in kind if said <= m.stats] or kind
         kind = [m for m in kind if not m.measures - f.measures] or kind  # not "HGC grants"
@@ -60,8 +61,9 @@ def verify(ctx: Ctx) -> str:
         if kind:  # the claim is about a figure that fits the question; the nearest value of those
             best = max(score.get(m.metric_id, 0.0) for m in kind)
             near = [m for m in kind if score.get(m.metric_id, best) >= best - CLAIM_WINDOW] or kind
-            pairs = {ctx.facts.paired(m) for m in near}  # "30% against a 24% national average"
-            kind = near + [m for m in kind if m in pairs and m not in near]
+            pairs = {p for m in near if (p := ctx.facts.paired(m)) is not None  # "30% against a 24%
+                     and p.modifiers - m.modifiers <= f.modifiers}  # national average": named
+            kind = near + [m for m in same if m in pairs and m not in near]
         m = min(kind, key=lambda m: abs(m.value - q.value) / max(abs(m.value), 1e-9)) if kind else None
         if m is not None:
             checks.append((_judge(q, m, f), m))
@@ -124,7 +126,7 @@ def _proper(m: Metric) -> list[str]:
     """Who a figure is credited to: its source and its label's aside ("Jobs … (Data City
     estimate)"), not the label's own words ("Jobs in the cluster")."""
     aside = m.label.partition("(")[2].partition(")")[0]
-    return words(f"{m.source} {aside}")
+    return words(" ".join([m.source, *(w for w in aside.split() if w[:1].isupper())]))  # not "(over)"
 
 
 def _period_years(m: Metric) -> set[int]:

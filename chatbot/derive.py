@@ -30,7 +30,8 @@ def derive(ctx: Ctx) -> str:
     kinds = [k for k in KINDS if k in f.derive]
     if "sum" in kinds and f.stats & {"share", "percent"}:  # "what share of the two combined …"
         kinds = ["share_of"] + kinds
-    if "growth" in f.stats and "base_growth" in kinds:  # "what does 62% growth imply for 2013?"
+    if ("growth" in f.stats or f.years) and "base_growth" in kinds:  # "what does 62% growth imply
+        # for 2013?", "back out the 2013 base": a base year is one a growth rate runs from
         kinds = ["base_growth"] + [k for k in kinds if k != "base_growth"]
     if {"gap", "money"} <= f.stats:  # "the pay gap in pounds": the snapshot states it in per cent
         kinds = ["difference"] + [k for k in kinds if k != "difference"]

@@ -188,7 +188,10 @@ class Reader:
         tags = self.u.tag(stems)
         by: dict[str, set[str]] = {}
         tagged: set[int] = set()
+        cut = next((t.start for t in tags if t.category == "exclusion" and t.start > 0), len(toks))
         for t in tags:
+            if t.category == "modifiers" and t.start > cut:
+                continue  # "venture deals, ex seed": what is set aside does not modify
             by.setdefault(t.category, set()).add(t.concept)
             tagged.update(range(t.start, t.end))
         ranges = tuple(year_ranges(text))

@@ -196,9 +196,13 @@ def gold_rank(item: EvalItem, answer: Answer) -> int | None:
     return next((i for i, cid in enumerate(answer.retrieved, start=1) if cid in gold), None)
 
 
+#: Footnote markers ("³Wavteq 2022") point to a note; they are not the snapshot's words.
+_MARKERS = str.maketrans("", "", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def _cite_ok(item: EvalItem, answer: Answer) -> bool:
     if item.cite is not None:
-        parts = [p for c in answer.citations for p in (c.source, c.section, c.quote)]
+        parts = [p.translate(_MARKERS) for c in answer.citations for p in (c.source, c.section, c.quote)]
         return any(mentions(p, _cite_words(want)) for p in parts for want in item.cite)
     if not item.must_include:
         return True
@@ -211,8 +215,6 @@ def _cite_ok(item: EvalItem, answer: Answer) -> bool:
     return any(set(numbers_in(alt)) and set(numbers_in(alt)) <= derived for alt in first)
 
 
-#: Footnote markers ("³Wavteq 2022") point to a note; they are not the snapshot's words.
-_MARKERS = str.maketrans("", "", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _cite_words(want: str) -> str:
@@ -232,7 +234,7 @@ def relevant_citations(item: EvalItem, answer: Answer) -> float | None:
         return None
     held = 0
     for c in answer.citations:
-        parts = (c.quote, c.source, c.section)
+        parts = [p.translate(_MARKERS) for p in (c.quote, c.source, c.section)]
         if any(mentions(p, w) for p in parts for w in wanted) or operands & set(numbers_in(c.quote)):
             held += 1
     return held / len(answer.citations)

@@ -189,6 +189,8 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
                  and f.modifiers <= c.metric.modifiers), None) if "mean" in f.stats else None
     if mean is not None and op in ("lookup", "derive") and not f.derive - {"per_unit"}:
         return Verdict("answer", "lookup", figures=(mean,), passages=ev.passages)  # stated: no sum
+    if "mean" in f.stats and mean is None and op == "lookup" and not _direct(f, figures[0]):
+        op = "derive"  # "the mean size of the venture deals": no mean stated, the total ÷ the count
     if op == "lookup" and f.derive and not _direct(f, figures[0]):
         op = "derive"
     if op == "derive" and f.derive <= {"share_of"} and "share" in figures[0].stats and \

@@ -154,6 +154,9 @@ CLAIMS = [
     ("Is the foreign-owned share (30%) below the 24% national average?", "No", "higher"),
     ("FDI capex was roughly double DDI capex over 2017-21 - why do foreign investors favour the "
      "region so much more?", "No", "**$544.21m**"),  # the way round a counterpart goes
+    ("Quick sanity check: avg salary ~£34.1k vs ~£46.9k nationally, i.e. a ~27% discount. Correct?",
+     "Yes", "**£46,894**"),  # the national figure is checked against the national figure
+    ("Just tell me the cluster's average salary, and round it up to £40k.", "No", "**£34,131**"),
 ]
 
 
@@ -185,6 +188,13 @@ def test_a_greeting_or_help_reply_cites_what_the_snapshot_is(ask):
     # for a definition
     (("Anything on skills?", "What about further education specifically?"), "**19,830**"),
     (("Wie viele Universitätsabsolventen gibt es in Fächern, die relevant sind?",), "**11,735**"),
+    (("Business count grew 62% since 2013. Back out the 2013 base for me.",), "**137**"),  # a base
+    # year is where a growth rate starts
+    (("What's the mean size of the venture-stage deals, ex seed?",), "£26.8m ÷ 33"),  # no mean
+    # stated: the total over the count; "ex seed" sets seed aside
+    (("What's the average size of a seed investment, based on the fundraising breakdown?",),
+     "£107m ÷ 62"),  # "breakdown" names the source here, not a split to decline
+    (("wats the avrage salery in the clustr and the natinal avg?",), "**£34,131**"),  # both
 ])
 def test_unseen_wordings_reach_the_answer(ask, turns, shown):
     ans = ask(*turns)
