@@ -52,7 +52,9 @@ class Engine:
         self.resolver = Resolver(self.facts, corpus.chunks, retriever)
         terms = glossary.build(corpus.chunks)
         self.reader = Reader(understanding, model, self.documents if len(self.documents) > 1 else [],
-                             self.resolver.df, frozenset(terms))
+                             self.resolver.df, frozenset(terms),
+                             sources=frozenset(w.lower() for m in self.facts.metrics
+                                               for w in m.source.split() if w[:1].isupper()))
         self.extras = {
             "glossary": terms,
             "sections": list(dict.fromkeys(c.section for c in corpus.chunks)),

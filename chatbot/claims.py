@@ -67,6 +67,9 @@ def verify(ctx: Ctx) -> str:
         m = min(kind, key=lambda m: abs(m.value - q.value) / max(abs(m.value), 1e-9)) if kind else None
         if m is not None:
             checks.append((_judge(q, m, f), m))
+            if q.modifier and any(ctx.facts.understanding.exclusive(q.modifier, x) for x in m.modifiers) \
+                    and (twin := ctx.facts.counterpart(m)) is not None:  # "FDI capex ($544.21m)":
+                checks.insert(len(checks) - 1, ("No", twin))  # DDI's figure credited to FDI
     checked = [m for _v, m in checks]
     for m in checked:  # "30% is below the 24% national average?": right numbers, wrong way round
         if f.direction and "national" not in m.modifiers and ctx.facts.paired(m) in checked:

@@ -82,6 +82,16 @@ def listing(ctx: Ctx) -> str:
     kind = ps[0].chunk.kind
     items = [p for p in ctx.verdict.passages if p.chunk.section == section and p.chunk.kind == kind
              and p.coverage >= ps[0].coverage / 2][:6]
+    u = ctx.facts.understanding  # "… rather than the Midlands Engine Partnership": not that heading
+    tags = u.tag([stem(t) for t in ctx.frame.tokens])
+    cut = next((t.start for t in tags if t.category == "exclusion" and t.start > 0), None)
+    if cut is not None:
+        aside = {stem(t) for t in ctx.frame.tokens[cut:]} - STOPWORDS
+        heads = {h for h in map(_heading, (p.chunk for p in items))
+                 if len(aside & {stem(w) for w in words(h)}) < 2}
+        kept = [Passage(c.quote, c, 0.0, 0.0) for c in ctx.out.chunks if c.section == section
+                and c.kind == kind and _heading(c) in heads]  # every item under the headings kept
+        items = kept or items
     said = ""
     for p in sorted(items, key=lambda p: p.chunk.start):
         heading = _heading(p.chunk)

@@ -44,8 +44,9 @@ class Reader:
 
     def __init__(self, understanding: Understanding, model: IntentModel,
                  documents: list[str] | None = None, corpus_df: dict[str, float] | None = None,
-                 terms: frozenset[str] = frozenset()) -> None:
+                 terms: frozenset[str] = frozenset(), sources: frozenset[str] = frozenset()) -> None:
         self.u = understanding
+        self.sources = sources  # words of the figures' sources: "Beauhurst 2022" names, not dates
         self.terms = terms  # abbreviations the snapshot spells out ("OLS"), in any case
         self.model = model
         self.documents = documents or []
@@ -207,7 +208,8 @@ class Reader:
         cut = found.start() if found else 0
         nums = [_noun(q, toks, tags, text) for q in quantities(text) if not q.is_year and q.start >= cut
                 and not (q.unit == "count" and q.written.strip() in in_range)]
-        yrs = tuple(int(q.value) for q in quantities(text) if q.is_year)
+        yrs = tuple(int(q.value) for q in quantities(text) if q.is_year and not (
+            (before := words(text[:q.start])) and before[-1] in self.sources))  # not "Beauhurst 2022"
         content = tuple(s for s in stems[begin:] if s not in self.asking and s not in STOPWORDS
                         and not s.isdigit() and len(s) > 1)
         content += tuple(stem(t.concept) for t in tags if t.category == "topics")
@@ -293,12 +295,23 @@ def _asked(toks: list[str], tags) -> tuple[str, bool, tuple[str, ...], bool]:
     return toks[end - 1], bool(inside), tuple(toks[begin:end]), quantity
 
 
+#: Words that join two claims: a modifier across one is the other claim's ("17% of UK and FDI …").
+_JOINS = frozenset({"and", "or", "but", "while", "yet", "vs", "versus", "than", "whereas"})
+
+
 def _noun(q: Quantity, toks: list[str], tags, text: str) -> Quantity:
     """The count with the measure named right after it ("20 [universities]"), if any; a word
     after a dash or a comma is not its noun ("about 5,700 — correct?")."""
     written = q.written.lower().replace(",", "")
     at = next((i for i, t in enumerate(toks) if t == written), None)
-    if at is None or q.unit != "count":
+    if at is None:
+        return q
+    of = toks[at + 1:at + 2] == ["of"]  # "7% of UK FDI projects": the modifier after it;
+    stop = next((i for i in range(at + 1, min(len(toks), at + 5)) if toks[i] in _JOINS), at + 5)
+    mods = [t for t in tags if t.category == "modifiers" and (  # "FDI capex ($544.21m)": before
+        at < t.start < stop if of else at - 3 <= t.end <= at and not _JOINS & set(toks[t.end:at]))]
+    q = replace(q, modifier=(mods[0] if of else mods[-1]).concept) if mods else q
+    if q.unit != "count":
         return q
     after = next((t for t in tags if t.category == "measures" and at < t.start <= at + 3), None)
     if after is None:  # "the two [recommendations]": a count of something no figure measures

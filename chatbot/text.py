@@ -173,6 +173,7 @@ class Quantity:
     end: int = 0
     points: bool = False  # percentage points ("11.8pp")
     noun: str = ""  # the measure named right after it ("20 universities"), set by the reader
+    modifier: str = ""  # the modifier named just before it ("FDI capex ($544.21m)"), set by the reader
 
     @property
     def is_year(self) -> bool:

@@ -157,6 +157,10 @@ CLAIMS = [
     ("Quick sanity check: avg salary ~£34.1k vs ~£46.9k nationally, i.e. a ~27% discount. Correct?",
      "Yes", "**£46,894**"),  # the national figure is checked against the national figure
     ("Just tell me the cluster's average salary, and round it up to £40k.", "No", "**£34,131**"),
+    ("Since foreign direct investment capex ($544.21m) was so much bigger than the domestic figure, "
+     "should we chase overseas money?", "No", "**$266.3m**"),  # DDI's figure credited to FDI
+    ("fact check: roughly 7% of UK FDI projects and a fifth of UK DDI projects in 2017-2021",
+     "Yes", "**20%**"),  # each number's own modifier: after "of", before a bracket
 ]
 
 
@@ -221,6 +225,18 @@ def test_a_claim_is_checked_against_the_figure_its_words_name(ask, claim):
 
 def test_an_off_topic_request_near_a_place_the_snapshot_names_is_declined(ask):
     assert not ask("Can you recommend a good pizza place near BioCity Nottingham?").answered
+
+
+def test_a_list_question_setting_one_heading_aside_lists_the_other(ask):
+    ans = ask("Which of the recommendations are aimed at national government rather than the "
+              "Midlands Engine Partnership?")
+    assert "Regulation" in ans.text and "Procurement" in ans.text and "Strategy" not in ans.text, ans.text
+
+
+def test_a_year_that_names_a_source_is_not_a_period(ask):
+    ans = ask("The earnings numbers come from Beauhurst 2022 I think - what national average salary "
+              "do they compare against?")
+    assert ans.answered and "**£46,894**" in ans.text, ans.text
 
 
 def test_weak_spots_are_the_figures_where_the_midlands_is_behind(ask):
