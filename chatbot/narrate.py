@@ -20,7 +20,6 @@ from chatbot.terms import define as _define
 from chatbot.text import STOPWORDS, sentences, stem, words
 from chatbot.tuning import (
     ALSO_SHARE,
-    CHALLENGE_SHARES,
     LIST_COVERAGE,
     MAX_SENTENCES,
     OVERVIEW_FIGURES,
@@ -348,24 +347,6 @@ def highlights(ctx: Ctx) -> str:
     return "highlights"
 
 
-def challenges(ctx: Ctx) -> str:
-    """"What are the weak spots?", "where is it lagging?": the figures where the Midlands is
-    behind — below the national figure, and its smallest shares of the UK total."""
-    facts, out = ctx.facts, ctx.out
-    behind = [facts.gap(m) or m for m in facts.metrics if "national" not in m.modifiers
-              and facts.national(m) is not None and facts.way(m) == "down"]
-    shares = sorted((m for m in facts.metrics if m.of_uk and m.is_percent and "share" in m.stats
-                     and "national" not in m.modifiers), key=lambda m: (m.value, not m.source, m.metric_id))
-    figures: list = []
-    for m in behind[:1] + shares:  # each thing once ("3% of UK FDI capex" is in two places)
-        if len(figures) <= CHALLENGE_SHARES and not set(facts.same_concept(m)) & set(figures):
-            figures.append(m)
-    out.add("Where the snapshot's figures show the Midlands behind:")
-    for m in figures:
-        out.add(f"- {out.figure(m)}")
-    return "overview"
-
-
 def define(ctx: Ctx) -> str:
     return _define(ctx) or explain(ctx)
 
@@ -403,4 +384,4 @@ def chat(ctx: Ctx) -> str:
 
 
 NARRATORS = {"define": define, "list": listing, "filter": filtering, "explain": explain, "overview": overview,
-             "sources": sources, "highlights": highlights, "chat": chat, "challenges": challenges}
+             "sources": sources, "highlights": highlights, "chat": chat}

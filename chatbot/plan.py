@@ -19,7 +19,7 @@ from chatbot.facts import Facts, Metric
 from chatbot.frame import Frame
 from chatbot.resolve import Evidence
 from chatbot.text import NUMBER_WORDS
-from chatbot.tuning import CLOSE, CONFLICT_OTHERS, MULTI_DOCUMENTS
+from chatbot.tuning import CHALLENGE_SHARES, CLOSE, CONFLICT_OTHERS, MULTI_DOCUMENTS
 from chatbot.verdict import Verdict
 
 
@@ -283,7 +283,25 @@ def decline(ctx: Ctx) -> str:
     return "not_found"
 
 
+def challenges(ctx: Ctx) -> str:
+    """"What are the weak spots?", "where is it lagging?": the figures where the Midlands is
+    behind — below the national figure, and its smallest shares of the UK total."""
+    facts, out = ctx.facts, ctx.out
+    behind = [facts.gap(m) or m for m in facts.metrics if "national" not in m.modifiers
+              and facts.national(m) is not None and facts.way(m) == "down"]
+    shares = sorted((m for m in facts.metrics if m.of_uk and m.is_percent and "share" in m.stats
+                     and "national" not in m.modifiers), key=lambda m: (m.value, not m.source, m.metric_id))
+    figures: list = []
+    for m in behind[:1] + shares:  # each thing once ("3% of UK FDI capex" is in two places)
+        if len(figures) <= CHALLENGE_SHARES and not set(facts.same_concept(m)) & set(figures):
+            figures.append(m)
+    out.add("Where the snapshot's figures show the Midlands behind:")
+    for m in figures:
+        out.add(f"- {out.figure(m)}")
+    return "overview"
+
+
 PLANNERS: dict[str, Planner] = {
     "lookup": lookup, "compare": compare, "provenance": provenance, "more": more,
-    "decline": decline,
+    "decline": decline, "challenges": challenges,
 }

@@ -14,9 +14,10 @@ import re
 from collections import Counter
 from dataclasses import replace
 
+from chatbot import slots
 from chatbot.classify import FALLBACK, IntentModel
 from chatbot.frame import Frame
-from chatbot.text import STOPWORDS, Quantity, canonical, quantities, stem, words, year_ranges
+from chatbot.text import STOPWORDS, canonical, quantities, stem, words, year_ranges
 from chatbot.tuning import ASKING_INTENTS, LEAD_WORDS, SHORT_CLAUSE, STORY_WORDS, TOPIC_DF, UNREADABLE
 from chatbot.understanding import CONTENT, Understanding
 
@@ -36,7 +37,6 @@ _NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|N
 #: Operations a clause that names nothing passes on to the next ("Confirm: …", "Source? …").
 SETS_UP = ("verify", "provenance", "compare", "derive", "define", "overview")
 #: Vocabulary categories that ask for a number ("the [population] of", "the [value] of").
-AMOUNTS = ("quantities", "amounts")
 
 
 class Reader:
@@ -199,14 +199,15 @@ class Reader:
         in_range = {str(y)[-2:] for r in ranges for y in r} | {str(y) for r in ranges for y in r}
         # stray words before the question proper that name nothing ("=CENTER what is …",
         # "=A QUARTER how many …") say nothing, and claim nothing
-        at = _opening(toks, tags)
+        at = slots.opening(toks, tags)
         begin = at if not any(t.start < at and t.category in CONTENT for t in tags) else 0
         pred = self.model.predict(" ".join(toks) or text)  # typos and shorthand already mended
         intent = pred.intent if pred.intent != FALLBACK else FALLBACK
         op, chat = (("chat", intent.split(".", 1)[1]) if intent.startswith("chat.") else (intent, ""))
         found = re.search(rf"\b{re.escape(toks[begin])}\b", text, re.I) if begin else None
         cut = found.start() if found else 0
-        nums = [_noun(q, toks, tags, text) for q in quantities(text) if not q.is_year and q.start >= cut
+        nums = [slots.noun(q, toks, tags, text, self.u.joins) for q in quantities(text)
+                if not q.is_year and q.start >= cut
                 and not (q.unit == "count" and q.written.strip() in in_range)]
         yrs = tuple(int(q.value) for q in quantities(text) if q.is_year and not (
             (before := words(text[:q.start])) and before[-1] in self.sources))  # not "Beauhurst 2022"
@@ -221,8 +222,8 @@ class Reader:
         low = text.lower()
         docs = tuple(d for d in self.documents if d.split(" — ")[0].lower() in low)
         measures = frozenset(by.get("measures", ()))
-        asked, asked_measure, phrase, value_ask = _asked(toks, tags)
-        head = _heads(toks, tags, AMOUNTS)  # "GVA per head?", "value of …"
+        asked, asked_measure, phrase, value_ask = slots.asked(toks, tags)
+        head = slots.heads(toks, tags, slots.AMOUNTS)  # "GVA per head?", "value of …"
         if head is not None and head.category == "quantities" and not asked:
             phrase = tuple(toks[head.start:head.end])
             asked, asked_measure = phrase[-1], False
@@ -244,14 +245,14 @@ class Reader:
             unknown=unknown, documents=docs, elliptical=elliptical,
             # the way a claim says a figure goes; words before the question proper are not it
             direction=next(iter(sorted(t.concept for t in tags if t.category == "direction"
-                                       and t.start >= _opening(toks, tags))), ""),
-            joined=_joined(toks, tags),
+                                       and t.start >= slots.opening(toks, tags))), ""),
+            joined=slots.joined(toks, tags),
             refers=bool(by.get("references")), conflict=bool(by.get("conflicts")),
             asked=asked, asked_known=len(asked) < 3 or asked_measure or any(
                 stem(t) in self.u.corpus_stems for t in phrase),
             value_ask=value_ask or head is not None or any(  # "how much does the NHS spend …"
                 t.category == "stats" and t.concept == "money" and t.start == 0 for t in tags),
-            wh=bool(toks) and toks[0] in _WH or any(t.category == "requests" and t.start == 0
+            wh=bool(toks) and toks[0] in slots.WH or any(t.category == "requests" and t.start == 0
                                                       for t in tags),
             readable=self._readable(toks, text),
             defining=any(t.category == "defining" and t.start >= begin and not self._stat_noun(
@@ -259,73 +260,11 @@ class Reader:
             compares=bool(by.get("comparison")), outside=bool(by.get("outside")),
             lead=next((t.concept for t in tags if t.category == "measures"), ""),
             first_modifier=next((t.concept for t in tags if t.category == "modifiers"), ""),
-            compound=_compound(tags), tabulate=bool(by.get("figure_words")),
+            compound=slots.compound(tags), tabulate=bool(by.get("figure_words")),
             excludes=bool(by.get("exclusion")), extreme=min(by.get("extremes", ()), default=""),
             currency=bool({"pounds", "dollars", "gbp", "usd"} & set(toks))
             or bool(re.search(r"(?:^|\s)[£$](?=\s+[a-z]|[\s?.!,]*$)", low))  # "in £?", "£ raised"
             or any(q.unit in ("GBP", "USD") for q in nums))
-
-
-_WH = frozenset("what which who whom whose where when why how".split())
-#: Openings after which comes the noun a question asks for ("what is the [population] of").
-_OPENINGS = (("what", "the"), ("what", "is", "the"), ("what", "was", "the"), ("what", "are", "the"),
-             ("what", "were", "the"), ("who", "is", "the"), ("who", "are", "the"), ("who", "runs"),
-             ("who", "leads"), ("who", "owns"))
-
-
-def _asked(toks: list[str], tags) -> tuple[str, bool, tuple[str, ...], bool]:
-    """The head noun after "how many" / "what is the" ("how many [NHS trusts] are there" →
-    "trusts") and whether its phrase names a measure the vocabulary knows."""
-    starts = [t.end for t in tags if t.category == "stats" and t.concept == "count" and t.start <= 2
-              and not any(m.category == "measures" and m.end <= t.start for m in tags)]  # "biz count"
-    for opening in _OPENINGS:
-        n = len(opening)
-        starts += [i + n for i in range(len(toks) - n + 1) if tuple(toks[i:i + n]) == opening]
-    if not starts:
-        return "", False, (), False
-    begin = end = min(starts)
-    while end < len(toks) and toks[end] not in STOPWORDS and toks[end].isalpha():
-        end += 1
-    inside = [t for t in tags if t.start < end and t.end > begin and t.category not in AMOUNTS]
-    quantity = any(t.category in AMOUNTS for t in tags if t.start < end and t.end > begin) or \
-        any(t.category == "stats" and t.end == begin and t.concept == "count" and t.start <= 2
-            for t in tags)
-    if end == begin:
-        return "", False, (), quantity
-    return toks[end - 1], bool(inside), tuple(toks[begin:end]), quantity
-
-
-#: Words that join two claims: a modifier across one is the other claim's ("17% of UK and FDI …").
-_JOINS = frozenset({"and", "or", "but", "while", "yet", "vs", "versus", "than", "whereas"})
-
-
-def _noun(q: Quantity, toks: list[str], tags, text: str) -> Quantity:
-    """The count with the measure named right after it ("20 [universities]"), if any; a word
-    after a dash or a comma is not its noun ("about 5,700 — correct?")."""
-    written = q.written.lower().replace(",", "")
-    at = next((i for i, t in enumerate(toks) if t == written), None)
-    if at is None:
-        return q
-    of = toks[at + 1:at + 2] == ["of"]  # "7% of UK FDI projects": the modifier after it;
-    stop = next((i for i in range(at + 1, min(len(toks), at + 5)) if toks[i] in _JOINS), at + 5)
-    mods = [t for t in tags if t.category == "modifiers" and (  # "FDI capex ($544.21m)": before
-        at < t.start < stop if of else at - 3 <= t.end <= at and not _JOINS & set(toks[t.end:at]))]
-    q = replace(q, modifier=(mods[0] if of else mods[-1]).concept) if mods else q
-    if q.unit != "count":
-        return q
-    after = next((t for t in tags if t.category == "measures" and at < t.start <= at + 3), None)
-    if after is None:  # "the two [recommendations]": a count of something no figure measures
-        word = next((w for w in toks[at + 1:at + 3] if w.isalpha() and w not in STOPWORDS), "")
-        after_gap = text[q.end:].lstrip(" \t'\"‘’“”")  # a word follows, not a dash or a comma
-        return replace(q, noun=word if after_gap[:1].isalpha() else "")
-    return replace(q, noun=after.concept)
-
-
-def _joined(toks: list[str], tags) -> bool:
-    """Are two measures asked side by side ("spinouts and accelerators", "jobs, projects")?"""
-    spans = sorted((t.start, t.end) for t in tags if t.category == "measures")
-    return any(any(tok in ("and", "plus", "&", ",", "n") for tok in toks[a_end:b_start])
-               and b_start - a_end <= 3 for (_a, a_end), (b_start, _b) in zip(spans, spans[1:], strict=False))
 
 
 def _aside(f: Frame) -> bool:
@@ -333,29 +272,6 @@ def _aside(f: Frame) -> bool:
     intent = f"chat.{f.chat}" if f.op == "chat" else f.op
     persona = 1 < len(f.tokens) <= 4 and f.tokens[-1] == "here" and not f.numbers
     return intent.startswith(ASIDE) or persona
-
-
-def _opening(toks: list[str], tags) -> int:
-    """Where a clause's claims start ("BETER what is …" → 1; "jobs dropped — why?" → 0)."""
-    at = next((i for i, w in enumerate(toks) if w in _WH), 0)
-    return 0 if any(t.category == "measures" and t.start < at for t in tags) else at
-
-
-def _compound(tags) -> tuple[str, ...]:
-    """The measures of the first run of adjacent measure words, in order."""
-    run: list = []
-    for t in sorted((t for t in tags if t.category == "measures"), key=lambda t: t.start):
-        if run and t.start > run[-1].end:
-            break
-        run.append(t)
-    return tuple(dict.fromkeys(t.concept for t in run))
-
-
-def _heads(toks: list[str], tags, categories: tuple[str, ...]):
-    """The phrase of ``category`` heading the clause ("population of Birmingham?", "GVA per head?")."""
-    places = {i for t in tags if t.category == "places" for i in range(t.start, t.end)}
-    first = next((i for i, w in enumerate(toks) if w not in STOPWORDS and i not in places), None)
-    return next((t for t in tags if t.category in categories and t.start == first), None)
 
 
 def _empty(f: Frame) -> bool:

@@ -72,6 +72,7 @@ class Understanding:
         self.groups = [frozenset(g) for g in vocab.get("groups") or []]
         self.starters = [str(s) for s in vocab.get("starters") or []]
         self.ordinals = {str(k): int(v) for k, v in (vocab.get("ordinals") or {}).items()}
+        self.joins = frozenset(str(w) for w in vocab.get("joins") or [])
         self.courtesies = sorted({tuple(words(str(p))) for p in vocab.get("courtesies") or []},
                                  key=lambda k: -len(k))
         self._phrases: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}

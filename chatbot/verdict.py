@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from chatbot import premises
 from chatbot.facts import Facts, Metric
 from chatbot.frame import Frame
 from chatbot.resolve import Candidate, Evidence, Passage
-from chatbot.text import best_clause, stem, words
-from chatbot.tuning import CLAIM_MARGIN, MIN_COVERAGE, MIN_FIGURE_SCORE
+from chatbot.text import stem, words
+from chatbot.tuning import MIN_COVERAGE, MIN_FIGURE_SCORE
 
 FIGURE_OPS = ("lookup", "compare", "derive", "verify", "provenance")
 TEXT_OPS = ("explain", "list")
@@ -91,7 +92,7 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     if not f.readable:
         return decline("an answer to that: I read questions in English about the snapshot")
     if f.op == "verify" and f.wh and f.numbers and ev.figures and not f.direction and \
-            _all_stated(f.numbers, ev):
+            premises.all_stated(f.numbers, ev):
         f = replace(f, op="explain")  # "why do they think the 18,177 figure is too low?": a true premise
     named = [n for n in f.names if n.lower() not in ("midlands", "uk", "nhs", "the", *WH_WORDS)]
     claimed = f.numbers or f.direction or named or f.years or set(f.places) - {"midlands"}
@@ -122,18 +123,19 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         return Verdict("answer", "verify", figures=(dated,))  # "is the data from May 2023?"
     if f.op == "provenance" and not (f.measures or f.modifiers or f.numbers or f.acronyms or f.names):
         return Verdict("answer", "sources")  # "what sources does the report draw on?": all of them
-    if f.op in TEXT_OPS and f.breakdown and not _names_beyond(f, ev):  # "name the 17 companies"
+    if f.op in TEXT_OPS and f.breakdown and not premises.names_beyond(f, ev):  # "name the 17 companies"
         return decline(f"{topic(f)} (it names no individual companies and gives no such split)")
     summing = f.op in ("overview", "highlights")  # "since the cluster shrank, …": a false premise first
     if f.op in (*TEXT_OPS, "fallback", "overview", "highlights") and ev.figures and \
             (f.numbers or f.direction):
-        top = _claimed(f, ev)
+        top = premises.claimed(f, ev)
         stated = not f.wh and any(abs(q.value - top.value) < 1e-9 * max(1.0, top.value)
                                   for q in f.numbers)
         measured = f.op != "fallback" or any(q.unit != "count" for q in f.numbers)  # not "top 4 …"
-        measured = measured and not (f.wh and _all_stated(f.numbers, facts.metrics))  # "why over 30k?"
-        if stated and not summing or measured and (_false_number(f, top)
-                                                   or _false_direction(f, top, facts)):
+        measured = measured and not (f.wh and premises.all_stated(f.numbers, facts.metrics))  # "why
+        # over 30k?"
+        if stated and not summing or measured and (premises.false_number(f, top)
+                                                   or premises.false_direction(f, top, facts)):
             return Verdict("answer", "verify", figures=(top,), passages=ev.passages)
     if f.op in ALWAYS:
         return Verdict("answer", f.op, passages=ev.passages)
@@ -141,7 +143,7 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     elsewhere_named = named or set(f.places) - {"midlands"}
     if f.op == "verify" and said and not (f.numbers or f.measures) and elsewhere_named:
         return Verdict("answer", "verify", passages=tuple(said))  # "LS zones = BHIC and BioCity?"
-    if not asks_figure and f.op not in ("chat", "define") and _false_place(f, ev):
+    if not asks_figure and f.op not in ("chat", "define") and premises.false_place(f, ev):
         return Verdict("answer", "verify", passages=ev.passages)
     moneyless = f.measures and not any(m.is_money for x in f.measures for m in facts.by_measure.get(x, ()))
     if moneyless and f.currency and "count" not in f.stats and f.op in ("lookup", "fallback", "explain") \
@@ -175,15 +177,15 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     op = "lookup" if f.op == "fallback" else f.op
     if op == "derive" and not f.derive and "mean" not in f.stats:
         op = "lookup"  # nothing to calculate: "UK share?" is a figure the snapshot states
-    claims = [q for q in f.numbers if not _in_label(q, figures[0])]
-    claimed = _claimed(f, ev)
+    claims = [q for q in f.numbers if not premises.in_label(q, figures[0])]
+    claimed = premises.claimed(f, ev)
     stated = not f.wh and any(abs(q.value - claimed.value) < 1e-9 * max(1.0, claimed.value)
                               for q in claims)
-    if f.conflict and claims and _all_stated(claims, ev):
+    if f.conflict and claims and premises.all_stated(claims, ev):
         op = "lookup"  # "one page says 5,500, elsewhere 18,000": each is stated; say which is which
     elif op not in ("verify", "derive", "provenance") and (op != "compare" or claims and not f.wh) \
-            and (_false_number(f, claimed) or len(claims) >= 2 or stated
-            or _false_direction(f, figures[0], facts) or figures[0].unit == "date" and f.years):
+            and (premises.false_number(f, claimed) or len(claims) >= 2 or stated
+            or premises.false_direction(f, figures[0], facts) or figures[0].unit == "date" and f.years):
         op = "verify"  # "which of the 20 universities …", "11% or 16.9%?": the claim first
     mean = next((c.metric for c in ev.figures[:5] if "mean" in c.metric.stats
                  and f.modifiers <= c.metric.modifiers), None) if "mean" in f.stats else None
@@ -222,7 +224,7 @@ def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdi
         where = ", ".join("that year" if u.isdigit() else upper.get(u, u.title()) for u in top.unmet)
         return decline(f"{topic(f, leave=top.unmet)} for {where}",
                        (top.metric,) if f.measures & top.metric.measures else ())
-    named = any(_in_label(q, top.metric) for q in f.numbers)
+    named = any(premises.in_label(q, top.metric) for q in f.numbers)
     if f.currency and not named and not any(c.metric.is_money for c in cands[:3]) \
             and f.op in ("lookup", "fallback") and not f.derive and "count" not in f.stats and not f.numbers:
         return decline(f"an amount of money for {topic(f)}", tuple(c.metric for c in cands[:2]))
@@ -291,14 +293,6 @@ def _named_by(terms: tuple[str, ...], facts: Facts) -> frozenset[str]:
                      if t.category == "measures")
 
 
-def _all_stated(numbers, figures) -> bool:
-    """Is every number stated by one of these figures (``Evidence``: the eight the question is
-    closest to)?"""
-    ms = [c.metric for c in figures.figures[:8]] if isinstance(figures, Evidence) else figures
-    return bool(numbers) and all(any(abs(q.value - m.value) < 1e-9 * max(1.0, m.value)
-                                     and (q.unit == "percent") == m.is_percent for m in ms) for q in numbers)
-
-
 def facts_prose(ev: Evidence) -> frozenset[str]:
     return ev.prose_only
 
@@ -324,85 +318,6 @@ def _cover(f: Frame, cands: list[Candidate]) -> list[Metric]:
                 if extra is not None:
                     picked.append(extra)
     return picked
-
-
-def _in_label(q, m: Metric) -> bool:
-    """Does the figure's own label or qualifier name this number ("£100m+ turnover companies",
-    "more than 3.0 GPA") as something other than its value?"""
-    return m.names_number(q)
-
-
-def _claimed(f: Frame, ev: Evidence) -> Metric:
-    """The figure a stated number is about: the best-ranked one of the same kind as a claim
-    that names no threshold of its own — or the one stating exactly that number."""
-    best = ev.figures[0].score if ev.figures else 0.0
-    for q in f.numbers:
-        for c in ev.figures[:8]:
-            m = c.metric
-            if c.score < best - CLAIM_MARGIN:
-                break  # "raised 16.9% of the equity": the claim is about the equity share, wrong
-            if abs(q.value - m.value) < 1e-9 * max(1.0, m.value) and (q.unit == "percent") == \
-                    m.is_percent and f.modifiers <= m.modifiers and (m.measures & f.measures or
-                                                                      not f.measures):
-                return m  # the figure stating that very number, of what the question names
-    for q in f.numbers:
-        for c in ev.figures[:5]:
-            m = c.metric
-            if (q.unit == "percent") == m.is_percent and (q.unit in ("GBP", "USD")) == m.is_money \
-                    and not (q.unit == "count" and q.noun and q.noun not in m.measures):
-                return m
-    return ev.figures[0].metric
-
-
-def _false_number(f: Frame, m: Metric) -> bool:
-    """Does the question state a number for the figure that the snapshot contradicts?"""
-    for q in f.numbers:
-        if _in_label(q, m):
-            continue  # a threshold the figure itself names ("£100m+", "3.0 GPA")
-        if q.unit == "count" and q.noun and q.noun not in m.measures:
-            continue  # "the two recommendations": a count of something else
-        same = (q.unit == "percent") == m.is_percent and (q.unit in ("GBP", "USD")) == m.is_money
-        if same and abs(q.value - m.value) > 0.05 * abs(m.value):
-            return True
-    return False
-
-
-def _names_beyond(f: Frame, ev: Evidence) -> bool:
-    """Does the best passage name something (a capitalised name) the question did not?"""
-    good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
-    if not good:
-        return False
-    asked = set(f.stems) | {stem(w) for w in f.tokens}
-    names = re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*", good[0].text)
-    # not a place, nor a title made of the question's own words ("£100m+ Turnover Companies")
-    return any(n.lower() not in ev.corpus_places and not {stem(w) for w in words(n)} <= asked
-               for n in names)
-
-
-def _false_direction(f: Frame, m: Metric, facts: Facts) -> bool:
-    """Does the question say a figure went the other way ("why have numbers declined", "FDI
-    capex was double DDI's")?"""
-    actual = facts.way(m, f.first_modifier) if f.direction else ""
-    return bool(actual) and actual != f.direction
-
-
-def _false_place(f: Frame, ev: Evidence) -> bool:
-    """Does a narrative question put a place where the passage that answers it does not?"""
-    places = [p for p in f.places if p != "midlands"]
-    good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
-    if not (places and good) or f.excludes:  # "apart from Birmingham": not a claim about it
-        return False
-    text = good[0].text.lower()
-    # the item of the list that names what the question is about ("BioCity Nottingham")
-    items = [i for i in re.split(r"[;:]", text) if any(c in i.replace(" ", "") for c in f.content
-                                                        if c not in places and len(c) > 3)]
-    if items and len(items) < len(re.split(r"[;:]", text)):
-        return not any(p in i for i in items for p in places)
-    said = best_clause(text, [c for c in f.content if c not in places])  # "… allocated Greater
-    if said and any(p in text for p in places) and not any(p in said for p in places):
-        return True  # Birmingham …, with clusters also in Nottingham": the place is another clause's
-    return not any(p in text for p in places) \
-        and not any(p in q.text.lower() for q in ev.passages[:5] for p in places)
 
 
 def _direct(f: Frame, m: Metric) -> bool:

@@ -32,7 +32,8 @@ NOT_ENGINE = {"evaluate.py", "evalsets.py", "scoring.py", "baselines.py", "edits
 ANSWER_PATH = {"question.py", "lookup.py", "conversation.py", "answer.py", "compose.py",
                "engine.py", "ground.py", "retrieve.py", "text.py", "understanding.py",
                "classify.py", "read.py", "carry.py", "facts.py", "resolve.py", "verdict.py",
-               "plan.py", "derive.py", "narrate.py", "glossary.py", "suggest.py", "tuning.py", "claims.py"}
+               "plan.py", "derive.py", "narrate.py", "glossary.py", "suggest.py", "tuning.py", "claims.py",
+               "frame.py", "terms.py", "slots.py", "premises.py"}
 
 
 def _strings(node: ast.AST) -> list[str]:
