@@ -123,8 +123,9 @@ class Reader:
     def _brief_only(self, f: Frame) -> bool:
         """Does a clause only ask for a short answer ("keep it short pls")?"""
         spans = [t for t in self.u.tag(list(f.stems)) if t.category == "brief"]
+        polite = {w for c in self.u.courtesies for w in c}  # "pls"; not "what is this about"
         rest = [s for i, s in enumerate(f.stems) if not any(t.start <= i < t.end for t in spans)
-                and s not in STOPWORDS and s not in self.asking]
+                and s not in STOPWORDS and s not in polite]
         return bool(spans) and not rest and not f.numbers
 
     def _stat_noun(self, tag, tags, stems: list[str]) -> bool:

@@ -184,6 +184,7 @@ def test_a_greeting_or_help_reply_cites_what_the_snapshot_is(ask):
       "and for national policy?"), "Regulation"),  # another list's heading, not a filter
     (("Hi there! I'm pulling together a briefing for our committee. What can you help me with?",),
      "I answer questions"),  # help, not the persona clause
+    (("what's this report actually about in a sentence?",), "patient-centred"),  # asks, briefly
     (("hiii 👋 what even is this doc about?? keep it short pls",), "patient-centred"),  # "hiii" is
     # "hi"; "keep it short" asks nothing of its own
     (("Thanks, that's useful. Quick one before I go — who put this report out, and what year is it "
