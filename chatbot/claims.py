@@ -144,10 +144,9 @@ def _way(ctx: Ctx, m: Metric) -> str:
     actual = ctx.facts.way(m, ctx.frame.first_modifier)
     if actual == ctx.frame.direction:
         return ""  # the claim had the way right; what it got wrong is the number
-    words = {"up": "higher" if "growth" not in m.stats else "they grew",
-             "down": "lower" if "growth" not in m.stats else "they fell"}
-    return f"it is {words[actual]}: " if actual in words and "growth" not in m.stats \
-        else f"{words[actual]}: " if actual in words else ""
+    grew = "growth" in m.stats
+    said = {"up": "they grew" if grew else "it is higher", "down": "they fell" if grew else "it is lower"}
+    return f"{said[actual]}: " if actual in said else ""
 
 
 def _same_kind(q: Quantity, m: Metric) -> bool:

@@ -176,11 +176,17 @@ class Facts:
         """The section words a question names: its own words and topic words ("skills" is
         talent), and a section's head word that the title shares ("innovation") when it stands
         apart from the title's other words ("the innovation front", not "health(care) innovation")."""
-        title = {stem(w) for m in self.metrics[:1] for w in words(m.document)}
-        heads = {stem(words(m.section)[0]) for m in self.metrics if m.section and m.kind == "figure"} & title
+        title, heads = self._title_heads
         apart = {s for i, s in enumerate(stems) if s in heads and not any(
             t.startswith(n) for n in (*stems[max(0, i - 1):i], *stems[i + 1:i + 2]) for t in title)}
         return frozenset((set(stems) | set(content)) & self.section_words | apart)
+
+    @cached_property
+    def _title_heads(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The title's stems, and the head words of figure sections it shares ("innovation")."""
+        title = frozenset(stem(w) for m in self.metrics[:1] for w in words(m.document))
+        return title, frozenset(stem(words(m.section)[0]) for m in self.metrics
+                                if m.section and m.kind == "figure") & title
 
     def same_concept(self, m: Metric) -> list[Metric]:
         """Figures stating the same thing elsewhere (``m`` first)."""

@@ -81,10 +81,8 @@ def listing(ctx: Ctx) -> str:
     kind = ps[0].chunk.kind
     items = [p for p in ctx.verdict.passages if p.chunk.section == section and p.chunk.kind == kind
              and p.coverage >= ps[0].coverage / 2][:6]
-    u = ctx.facts.understanding  # "… rather than the Midlands Engine Partnership": not that heading
-    tags = u.tag([stem(t) for t in ctx.frame.tokens])
-    cut = next((t.start for t in tags if t.category == "exclusion" and t.start > 0), None)
-    if cut is not None:
+    tags, cut = _exclusion(ctx)  # "… rather than the Midlands Engine Partnership": not that heading
+    if cut < len(ctx.frame.tokens):
         aside = {stem(t) for t in ctx.frame.tokens[cut:]} - STOPWORDS
         heads = {h for h in map(_heading, (p.chunk for p in items))
                  if len(aside & {stem(w) for w in words(h)}) < 2}
@@ -101,6 +99,14 @@ def listing(ctx: Ctx) -> str:
         out.add(f"- {p.text} [{n}]")
         out.items.append(p.text)
     return "list"
+
+
+def _exclusion(ctx: Ctx) -> tuple[list, int]:
+    """The question's vocabulary tags, and where what it sets aside begins ("rather than …";
+    the number of tokens when it sets nothing aside)."""
+    tags = ctx.facts.understanding.tag([stem(t) for t in ctx.frame.tokens])
+    cut = next((t.start for t in tags if t.category == "exclusion" and t.start > 0), len(ctx.frame.tokens))
+    return tags, cut
 
 
 def _heading(chunk) -> str:
@@ -138,8 +144,7 @@ def filtering(ctx: Ctx) -> str:
     full = {i: f"{i} {heads[i]}" for i in items}  # an item with the heading it sits under
     shared = {w for w in _item_words(list(full.values()))
               if sum(w in _item_words([x]) for x in full.values()) * 2 > len(items)}
-    tags = u.tag([stem(t) for t in f.tokens])  # "… rather than the Midlands Engine": not those words
-    cut = next((t.start for t in tags if t.category == "exclusion" and t.start > 0), len(f.tokens))
+    tags, cut = _exclusion(ctx)  # "… rather than the Midlands Engine": not those words
     asked = {stem(t) for t in f.tokens[:cut]} | {t.concept for t in tags if t.category == "topics"
                                                   and t.start < cut}
     others = {_heading(c) for c in ctx.out.chunks if c.kind == "list"} - set(heads.values()) - {""}
@@ -355,6 +360,7 @@ def chat(ctx: Ctx) -> str:
     kind = ctx.frame.chat or "help"
     title = re.sub(r"\s*\d{4}$", "", ctx.extras.get("title", "the snapshot"))
     out = ctx.out
+    subject = ctx.extras.get("subject")  # the snapshot's opening sentence and its chunk
     text = {
         "greeting": f"Hello! I answer questions about the {title}: figures with their sources, "
                     "summaries, comparisons, calculations and checks of claims.",
@@ -370,13 +376,11 @@ def chat(ctx: Ctx) -> str:
         if note is not None:
             quote, chunk = note
             said = dated(ctx.frame, quote)  # "it's current as of December 2022, correct?"
-            subject = ctx.extras.get("subject")
             what = f" It opens: “{subject[0]}” [{out.cite_passage(*subject)}]" if subject else ""
             out.add(f"{said + ' — ' if said else ''}This is the Midlands Engine's {title}.{what}")
             out.add(f"“{quote}” [{out.cite_passage(quote, chunk)}]")
             return "chat"
         text = f"This is the {title}."
-    subject = ctx.extras.get("subject")
     if kind in ("greeting", "help") and subject:  # what the snapshot is, in its opening words
         text = f"{text} [{out.cite_passage(*subject)}]"
     out.add(text or "Hello!")

@@ -291,9 +291,10 @@ def challenges(ctx: Ctx) -> str:
               and facts.national(m) is not None and facts.way(m) == "down"]
     shares = sorted((m for m in facts.metrics if m.of_uk and m.is_percent and "share" in m.stats
                      and "national" not in m.modifiers), key=lambda m: (m.value, not m.source, m.metric_id))
-    figures: list = []
-    for m in behind[:1] + shares:  # each thing once ("3% of UK FDI capex" is in two places)
-        if len(figures) <= CHALLENGE_SHARES and not set(facts.same_concept(m)) & set(figures):
+    figures = behind[:1]
+    for m in shares:  # each thing once ("3% of UK FDI capex" is in two places)
+        if len(figures) < len(behind[:1]) + CHALLENGE_SHARES and \
+                not set(facts.same_concept(m)) & set(figures):
             figures.append(m)
     out.add("Where the snapshot's figures show the Midlands behind:")
     for m in figures:

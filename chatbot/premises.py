@@ -22,12 +22,6 @@ def all_stated(numbers, figures) -> bool:
                                      and (q.unit == "percent") == m.is_percent for m in ms) for q in numbers)
 
 
-def in_label(q, m: Metric) -> bool:
-    """Does the figure's own label or qualifier name this number ("£100m+ turnover companies",
-    "more than 3.0 GPA") as something other than its value?"""
-    return m.names_number(q)
-
-
 def claimed(f: Frame, ev: Evidence) -> Metric:
     """The figure a stated number is about: the best-ranked one of the same kind as a claim
     that names no threshold of its own — or the one stating exactly that number."""
@@ -53,7 +47,7 @@ def claimed(f: Frame, ev: Evidence) -> Metric:
 def false_number(f: Frame, m: Metric) -> bool:
     """Does the question state a number for the figure that the snapshot contradicts?"""
     for q in f.numbers:
-        if in_label(q, m):
+        if m.names_number(q):
             continue  # a threshold the figure itself names ("£100m+", "3.0 GPA")
         if q.unit == "count" and q.noun and q.noun not in m.measures:
             continue  # "the two recommendations": a count of something else

@@ -75,7 +75,6 @@ class Reader:
         elif rest:  # "Hi! … Thanks": the courtesies go, the question stays
             clauses = rest
         frames = [self._clause(c) for c in clauses] or [self._clause(text)]
-        frames = [replace(f, op="filler") if self._brief_only(f) else f for f in frames]  # "keep it short"
         if polite and clauses == polite:  # only courtesies: the first one's kind says which
             kind = next((f for f in frames if f.op == "chat"), None)
             frames = [replace(f, op="chat", chat=kind.chat if kind else "greeting") for f in frames]
@@ -119,14 +118,6 @@ class Reader:
         head = asking[0] if len(asking) == 1 else _merge(asking)
         return replace(head, aside=aside, injected=injected, clauses=tuple(clauses),
                        parts=tuple(asking) if len(asking) > 1 else ())
-
-    def _brief_only(self, f: Frame) -> bool:
-        """Does a clause only ask for a short answer ("keep it short pls")?"""
-        spans = [t for t in self.u.tag(list(f.stems)) if t.category == "brief"]
-        polite = {w for c in self.u.courtesies for w in c}  # "pls"; not "what is this about"
-        rest = [s for i, s in enumerate(f.stems) if not any(t.start <= i < t.end for t in spans)
-                and s not in STOPWORDS and s not in polite]
-        return bool(spans) and not rest and not f.numbers
 
     def _stat_noun(self, tag, tags, stems: list[str]) -> bool:
         """Is a defining phrase's first word the noun of a measure ("the project [count as] a
@@ -205,6 +196,10 @@ class Reader:
         pred = self.model.predict(" ".join(toks) or text)  # typos and shorthand already mended
         intent = pred.intent if pred.intent != FALLBACK else FALLBACK
         op, chat = (("chat", intent.split(".", 1)[1]) if intent.startswith("chat.") else (intent, ""))
+        brief = [t for t in tags if t.category == "brief"]
+        if brief and not any(s not in STOPWORDS and s not in self.u.courtesy_words and not any(
+                t.start <= i < t.end for t in brief) for i, s in enumerate(stems)):
+            op, chat = "filler", ""  # "keep it short pls" asks nothing of its own
         found = re.search(rf"\b{re.escape(toks[begin])}\b", text, re.I) if begin else None
         cut = found.start() if found else 0
         nums = [slots.noun(q, toks, tags, text, self.u.joins) for q in quantities(text)

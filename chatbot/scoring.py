@@ -215,8 +215,6 @@ def _cite_ok(item: EvalItem, answer: Answer) -> bool:
     return any(set(numbers_in(alt)) and set(numbers_in(alt)) <= derived for alt in first)
 
 
-
-
 def _cite_words(want: str) -> str:
     """A cite string as words: without footnote markers, Markdown emphasis ("**5**") or a
     heading's closing colon."""

@@ -75,6 +75,7 @@ class Understanding:
         self.joins = frozenset(str(w) for w in vocab.get("joins") or [])
         self.courtesies = sorted({tuple(words(str(p))) for p in vocab.get("courtesies") or []},
                                  key=lambda k: -len(k))
+        self.courtesy_words = frozenset(w for c in self.courtesies for w in c)
         self._phrases: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
         self.concepts: dict[str, set[str]] = {c: set() for c in CATEGORIES}
         for category in CATEGORIES:
@@ -179,9 +180,9 @@ class Understanding:
 
     def _opens_phrase(self, toks: list[str], n: int) -> bool:
         """Do the first ``n`` tokens begin a longer vocabulary phrase ("hi growth")?"""
-        stems = [stem(t) for t in toks]
-        return any(len(key) > n and tuple(stems[:len(key)]) == key
-                   for key, _c, _k in self._phrases.get(stems[0], ()) if stems)
+        keys = [key for key, _c, _k in self._phrases.get(stem(toks[0]), ()) if len(key) > n] if toks else []
+        stems = [stem(t) for t in toks[:max(map(len, keys), default=0)]]
+        return any(tuple(stems[:len(key)]) == key for key in keys)
 
     def tag(self, stemmed: list[str], categories: frozenset[str] | None = None) -> list[Tag]:
         """Concepts in a stemmed token list, longest phrase first, each token used once

@@ -145,10 +145,12 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         return Verdict("answer", "verify", passages=tuple(said))  # "LS zones = BHIC and BioCity?"
     if not asks_figure and f.op not in ("chat", "define") and premises.false_place(f, ev):
         return Verdict("answer", "verify", passages=ev.passages)
+    textual = [x for x in f.measures if not facts.by_measure.get(x)]  # "countries": no figure has it
     moneyless = f.measures and not any(m.is_money for x in f.measures for m in facts.by_measure.get(x, ()))
-    if moneyless and f.currency and "count" not in f.stats and f.op in ("lookup", "fallback", "explain") \
-            and not any(q.unit in ("GBP", "USD") for q in f.numbers):  # "aggregate turnover in £?":
-        return decline(f"an amount of money for {topic(f)}", _nearest(ev))  # its figures are counts
+    if (textual or moneyless) and f.currency and "count" not in f.stats and \
+            f.op in ("lookup", "fallback", "explain") and \
+            not any(q.unit in ("GBP", "USD") for q in f.numbers):
+        return decline(f"an amount of money for {topic(f)}", _nearest(ev))  # "aggregate turnover in £?"
     figures = _figures(f, ev, facts)
     if f.op in TEXT_OPS or (f.op == "fallback" and not f.measures and not f.stats):
         good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE] or \
@@ -163,10 +165,6 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         if isinstance(figures, Verdict) or f.op == "list" and not counted:
             return decline(topic(f), _nearest(ev))  # a list of names the snapshot does not give
         return Verdict("answer", "lookup", figures=figures)
-    textual = [x for x in f.measures if not facts.by_measure.get(x)]  # "countries": no figure has it
-    if textual and f.currency and f.op in ("lookup", "fallback") and "count" not in f.stats and \
-            not any(q.unit in ("GBP", "USD") for q in f.numbers):  # an amount no figure gives
-        return decline(f"an amount of money for {topic(f)}", _nearest(ev))
     good = [p for p in ev.passages if p.coverage >= MIN_COVERAGE]
     if textual and good and f.op in ("lookup", "fallback", "provenance") and \
             not (f.value_ask or f.breakdown or f.numbers):  # a number stated is a claim to check
@@ -177,7 +175,7 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     op = "lookup" if f.op == "fallback" else f.op
     if op == "derive" and not f.derive and "mean" not in f.stats:
         op = "lookup"  # nothing to calculate: "UK share?" is a figure the snapshot states
-    claims = [q for q in f.numbers if not premises.in_label(q, figures[0])]
+    claims = [q for q in f.numbers if not figures[0].names_number(q)]
     claimed = premises.claimed(f, ev)
     stated = not f.wh and any(abs(q.value - claimed.value) < 1e-9 * max(1.0, claimed.value)
                               for q in claims)
@@ -224,7 +222,7 @@ def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdi
         where = ", ".join("that year" if u.isdigit() else upper.get(u, u.title()) for u in top.unmet)
         return decline(f"{topic(f, leave=top.unmet)} for {where}",
                        (top.metric,) if f.measures & top.metric.measures else ())
-    named = any(premises.in_label(q, top.metric) for q in f.numbers)
+    named = any(top.metric.names_number(q) for q in f.numbers)
     if f.currency and not named and not any(c.metric.is_money for c in cands[:3]) \
             and f.op in ("lookup", "fallback") and not f.derive and "count" not in f.stats and not f.numbers:
         return decline(f"an amount of money for {topic(f)}", tuple(c.metric for c in cands[:2]))
