@@ -71,9 +71,11 @@ def verify(ctx: Ctx) -> str:
                     and (twin := ctx.facts.counterpart(m)) is not None:  # "FDI capex ($544.21m)":
                 checks.insert(len(checks) - 1, ("No", twin))  # DDI's figure credited to FDI
     checked = [m for _v, m in checks]
-    for m in checked:  # "30% is below the 24% national average?": right numbers, wrong way round
-        if f.direction and "national" not in m.modifiers and ctx.facts.paired(m) in checked:
-            checks.append((_direction(ctx, m), m))
+    for m in checked:  # "30% is below the 24% national average?": right numbers, wrong way round;
+        pair = ctx.facts.paired(m)  # "below the 24% national average" names only the comparator
+        if f.direction and pair is not None and (pair in checked or "national" in m.modifiers):
+            subject = pair if "national" in m.modifiers else m
+            checks.insert(0, (_direction(ctx, subject), subject))
     either = f.conflict or "or" in f.tokens
     if either and len(claims) >= 2:  # "5,500 or 32,000 jobs?": each one where the snapshot states it
         stated = [min((m for m in ctx.facts.metrics if _same_kind(q, m) and _judge(q, m, f) == "Yes"),

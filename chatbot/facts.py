@@ -118,8 +118,13 @@ def make_metric(row: dict, understanding: Understanding) -> Metric:
         kind=row["kind"], start=int(row["start"]), measures=frozenset(by["measures"]),
         modifiers=frozenset(by["modifiers"]), stats=_stats(by["stats"], row["unit"]),
         label_stems=frozenset(stem(w) for w in words(text)), says=str(row.get("says") or ""),
-        direction="up" if row["unit"] == "percent" and "growth" in by["stats"] else
-        next(iter(sorted({t.concept for t in tags if t.category == "direction"})), ""))
+        direction="up" if row["unit"] == "percent" and "growth" in by["stats"] else _way(tags) or
+        _way(understanding.tag([stem(w) for w in words(str(row["qualifier"] or ""))])))
+
+
+def _way(tags) -> str:
+    """The direction words say, if any ("… lower in Midlands", "more … than any other region")."""
+    return next(iter(sorted({t.concept for t in tags if t.category == "direction"})), "")
 
 
 def kind(m: Metric) -> str:

@@ -177,8 +177,8 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         op = "lookup"  # nothing to calculate: "UK share?" is a figure the snapshot states
     claims = [q for q in f.numbers if not figures[0].names_number(q)]
     claimed = premises.claimed(f, ev)
-    stated = not f.wh and any(abs(q.value - claimed.value) < 1e-9 * max(1.0, claimed.value)
-                              for q in claims)
+    # a number written in digits without a question word is a claim ("two shares?" counts)
+    stated = not f.wh and any(any(ch.isdigit() for ch in q.written) for q in claims)
     if f.conflict and claims and premises.all_stated(claims, ev):
         op = "lookup"  # "one page says 5,500, elsewhere 18,000": each is stated; say which is which
     elif op not in ("verify", "derive", "provenance") and (op != "compare" or claims and not f.wh) \
