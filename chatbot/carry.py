@@ -74,7 +74,7 @@ def carry(f: Frame, state: State, exclusive, fits=None) -> tuple[Frame, Context]
         return replace(f, op="more"), Context(figures=answered[-1].figures, followup=True)
     leans = f.elliptical or (not f.measures and f.op in ON_LAST and len(f.tokens) <= FOLLOW_UP_WORDS) or \
         (f.refers and len(f.tokens) <= REFERS_WITHIN) or \
-        (len(f.tokens) <= SHORT_CLAUSE and bool(f.derive or f.stats) and f.op in ON_LAST)
+        (len(f.tokens) <= SHORT_CLAUSE and bool(f.derive or f.stats) and f.op in ON_LAST + ("fallback",))
     alone = f.confidence >= OWN_OP and not f.refers and (  # "What is FDI?" names its own term,
         f.op == "define" and bool(f.acronyms) or f.op == "overview" and bool(f.content))  # "sum up talent"
     if not leans or alone:

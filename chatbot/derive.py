@@ -13,9 +13,9 @@ import re
 from dataclasses import replace
 
 from chatbot.claims import verify as _verify_stated
-from chatbot.compose import Composer, number
+from chatbot.compose import number
 from chatbot.facts import Metric
-from chatbot.plan import Ctx, compare, first_named, lookup
+from chatbot.plan import Ctx, compare, first_named, lookup, scratch
 from chatbot.plan import candidates as _candidates
 from chatbot.text import quantities, stem, words
 from chatbot.tuning import CLOSE, CLOSE_SECOND, RANKED
@@ -320,9 +320,9 @@ def verify(ctx: Ctx) -> str:
     stated figures go to ``plan.verify``."""
     f = ctx.frame
     if f.derive and f.numbers:
-        scratch = replace(ctx, out=Composer(ctx.out.chunk_of, ctx.out.chunks, ctx.out.multi))
-        if derive(scratch) == "derived" and scratch.out.calculations:
-            result = quantities(scratch.out.calculations[-1].rsplit("=", 1)[-1])
+        trial = scratch(ctx)
+        if derive(trial) == "derived" and trial.out.calculations:
+            result = quantities(trial.out.calculations[-1].rsplit("=", 1)[-1])
             got = [q for q in f.numbers for r in result[:1] if q.unit == r.unit  # a count for a count,
                    and q.noun not in _DURATIONS]  # not "within 3 years"
             if got:

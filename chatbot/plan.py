@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chatbot.carry import Context
 from chatbot.compose import Composer, says
@@ -42,6 +42,11 @@ class Ctx:
 
 
 Planner = Callable[[Ctx], str]
+
+
+def scratch(ctx: Ctx) -> Ctx:
+    """The same turn writing to a fresh composer: to try an answer's wording without citing."""
+    return replace(ctx, out=Composer(ctx.out.chunk_of, ctx.out.chunks, ctx.out.multi))
 
 
 def lookup(ctx: Ctx) -> str:
