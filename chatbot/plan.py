@@ -100,8 +100,8 @@ def context(ctx: Ctx, head: Metric, figs: list[Metric]) -> str:
     the count an amount is stated with ("£107m across 62 seed investments")."""
     uk = [m for m in ctx.facts.shares(head) if m.of_uk][:1]
     own = [m for m in ctx.facts.shares(head) if m.panel == head.panel][:1]  # "30% of the cluster's"
-    count = [m for m in ctx.facts.siblings(head) if head.is_money and m.is_count
-             and m.qualifier == head.qualifier][:1]  # one phrase states both
+    count = [m for m in ctx.facts.siblings(head) if (head.is_money and m.is_count or head.is_count
+             and m.is_money) and m.qualifier == head.qualifier][:1]  # one phrase states both
     basis = ctx.facts.basis(head)  # "£1.2m mean — £134m in 108 investments"
     said = [m for m in (uk or own) + ctx.facts.growth(head)[:1] + count + basis if m not in figs]
     own_n = ctx.out.cite_metric(head)
