@@ -14,7 +14,7 @@ import re
 
 from chatbot.facts import Metric
 from chatbot.frame import Frame
-from chatbot.plan import Ctx, candidates, context, decline, footnote
+from chatbot.plan import Ctx, candidates, context, decline, footnote, restated
 from chatbot.text import STOPWORDS, Quantity, best_clause, stem, words, year_range_matches, year_words
 from chatbot.tuning import CLAIM_WINDOW, CLOSE
 
@@ -120,8 +120,9 @@ def verify(ctx: Ctx) -> str:
         near = [r for q in claims for r in ctx.facts.metrics if (r.panel == shown[0].panel or r is twin)
                 and r not in shown and _same_kind(q, r) and _judge(q, r, f) != "No"]
         shown[2:2] = near[:1]  # after the figure that answers the claim
-    lines = [out.figure(m, tail=context(ctx, m, shown) if "mean" in m.stats else "")  # a mean with
-             for m in shown[:3]]  # the total and count it averages ("£134m in 108 investments")
+    lines = [out.figure(m, tail=context(ctx, m, shown) if "mean" in m.stats else "",  # a mean with
+                        also=restated(ctx, m))  # the total and count it averages ("£134m in 108 …")
+             for m in shown[:3]]
     way = _way(ctx, shown[0]) if verdict != "Yes" and ctx.frame.direction else ""
     out.add(f"{verdict} — {way or when}" + " ".join(lines))
     return "verify"

@@ -58,11 +58,15 @@ class Composer:
         return self._cite(quote, m.section, m.source, m.metric_id,
                           chunk.chunk_id if chunk else None, m.display, m.document)
 
-    def figure(self, m: Metric, *, lead: str = "", tail: str = "") -> str:
-        """One figure as a cited sentence; its period is named when the citation shows it."""
+    def figure(self, m: Metric, *, lead: str = "", tail: str = "", also: tuple[Metric, ...] = ()) -> str:
+        """One figure as a cited sentence; its period is named when the citation shows it.
+        ``also``: the same figure where another section states it, cited beside it."""
         n = self.cite_metric(m)
         shown = self.citations[n - 1].quote + " " + m.source
-        return sentence(m, n, lead=lead, tail=tail, multi=self.multi, shown=shown)
+        text = sentence(m, n, lead=lead, tail=tail, multi=self.multi, shown=shown)
+        extra = "".join(dict.fromkeys(f"[{k}]" for a in also if (k := self.cite_metric(a)) != n
+                                      and f"[{k}]" not in text))
+        return text[:-1] + extra + "." if extra else text
 
     def cite_passage(self, text: str, chunk: Chunk, heading: str = "") -> int:
         """Cite a sentence or list item; ``heading`` names the list it is under."""

@@ -49,6 +49,13 @@ def scratch(ctx: Ctx) -> Ctx:
     return replace(ctx, out=Composer(ctx.out.chunk_of, ctx.out.chunks, ctx.out.multi))
 
 
+def restated(ctx: Ctx, m: Metric) -> tuple[Metric, ...]:
+    """The same figure, the same value, where another section of the snapshot states it (the
+    summary's "62% growth in business numbers" beside the panel's "62% growth since 2013")."""
+    return tuple(s for s in ctx.facts.same_concept(m)[1:] if s.value == m.value
+                 and s.section != m.section and s.unit == m.unit)[:1]
+
+
 def lookup(ctx: Ctx) -> str:
     """The figure asked for as a sentence; if the snapshot states the same thing differently
     elsewhere, the headline and a caveat naming the figures that disagree."""
@@ -68,7 +75,7 @@ def lookup(ctx: Ctx) -> str:
         base = next((m for m in ctx.facts.siblings(head) if m.panel == head.panel and not m.is_percent
                      and m not in figs and head in ctx.facts.shares(m)), None)
         tail = f" — {says(base)}" if base is not None else tail
-    out.add(out.figure(head, tail=tail))
+    out.add(out.figure(head, tail=tail, also=restated(ctx, head)))
     if out.multi and not ctx.frame.documents:  # several snapshots, none named: each one's figure
         short = head.metric_id.split("/")[-1]
         for m in [m for m in ctx.facts.by_short[short] if m is not head][:MULTI_DOCUMENTS]:
