@@ -76,7 +76,8 @@ def verify(ctx: Ctx) -> str:
         if f.direction and pair is not None and (pair in checked or "national" in m.modifiers):
             subject = pair if "national" in m.modifiers else m
             checks.insert(0, (_direction(ctx, subject), subject))
-    either = f.conflict or "or" in f.tokens
+    either = f.conflict or any("or" in words(f.text[a.end:b.start])  # "5,500 or 32,000 jobs?", not
+                               for a, b in zip(claims, claims[1:]))  # "true or false: 889 …, 17% …"
     if either and len(claims) >= 2:  # "5,500 or 32,000 jobs?": each one where the snapshot states it
         stated = [min((m for m in ctx.facts.metrics if _same_kind(q, m) and _judge(q, m, f) == "Yes"),
                       key=lambda m: abs(m.value - q.value), default=None) for q in claims]
