@@ -77,7 +77,7 @@ def verify(ctx: Ctx) -> str:
             subject = pair if "national" in m.modifiers else m
             checks.insert(0, (_direction(ctx, subject), subject))
     either = f.conflict or any("or" in words(f.text[a.end:b.start])  # "5,500 or 32,000 jobs?", not
-                               for a, b in zip(claims, claims[1:]))  # "true or false: 889 …, 17% …"
+                               for a, b in zip(claims, claims[1:], strict=False))  # "true or false"
     if either and len(claims) >= 2:  # "5,500 or 32,000 jobs?": each one where the snapshot states it
         stated = [min((m for m in ctx.facts.metrics if _same_kind(q, m) and _judge(q, m, f) == "Yes"),
                       key=lambda m: abs(m.value - q.value), default=None) for q in claims]
@@ -223,6 +223,10 @@ def verify_passage(ctx: Ctx) -> str:
         if ctx.frame.wh else ""  # "why was Nottingham picked for …": the clause that answers it
     wrong = [n for n in claimed if n.lower() not in (said or p.text).lower()]
     ctx.out.add(f"{'No' if wrong else 'Yes'} — {p.text} [{ctx.out.cite_passage(p.text, p.chunk)}]")
+    f, figures = ctx.frame, ctx.evidence.figures
+    if f.stats & {"share", "count", "money", "percent"} and figures and not f.numbers and \
+            f.measures & figures[0].metric.measures - {"businesses"}:
+        ctx.out.add(ctx.out.figure(figures[0].metric))  # "seeing as China tops …, what share …?"
     return "verify"
 
 
