@@ -216,9 +216,9 @@ def _cite_ok(item: EvalItem, answer: Answer) -> bool:
 
 
 def _cite_words(want: str) -> str:
-    """A cite string as words: without footnote markers, Markdown emphasis ("**5**") or a
-    heading's closing colon."""
-    return want.translate(_MARKERS).replace("**", "").strip().rstrip(":").strip() or want
+    """A cite string as words: without footnote markers, Markdown emphasis ("**5**"), a
+    heading's closing colon or a sentence's closing full stop."""
+    return want.translate(_MARKERS).replace("**", "").strip().rstrip(":.").strip() or want
 
 
 def relevant_citations(item: EvalItem, answer: Answer) -> float | None:

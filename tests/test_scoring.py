@@ -154,6 +154,8 @@ def test_refusals(answerable: bool, answered: bool, correct: bool, refused: bool
         ((("£34,131",),), ("³ONS ASHE 2021",), [cite("x", source="ONS ASHE 2021")], True),
         ((("£34,131",),), ("Talent Ecosystem:",), [cite("x", section="Talent Ecosystem")], True),
         ((("£34,131",),), ("Average salary **£34,131**",), [cite("Average salary £34,131")], True),
+        ((("£34,131",),), ("remain in 3 years of graduating in 2019.",),
+         [cite("7420/8855 remain in 3 years of graduating in 2019")], True),
         # nothing to check: no must_include and no cite
         ((), None, [], True),
     ],
