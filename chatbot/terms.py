@@ -32,8 +32,10 @@ def define(ctx: Ctx) -> str:
             out.add(f"The snapshot doesn't mention {unknown[0]}.")
             return "not_found"
     for acro in asked[:2]:
-        expansion, text, chunk = glossary[acro]
-        out.add(f"In the snapshot, {acro} stands for **{expansion}** [{out.cite_passage(text, chunk)}].")
+        (expansion, text, chunk), *others = glossary[acro]
+        said = f"In the snapshot, {acro} stands for **{expansion}** [{out.cite_passage(text, chunk)}]"
+        out.add(said + "".join(f"; it is also written **{w}** [{out.cite_passage(s, c)}]"
+                               for w, s, c in others) + ".")
     close = [m for m in ctx.verdict.figures or [c.metric for c in ctx.evidence.figures]
              if m.measures & ctx.frame.measures]  # the closest first, then any of that measure
     close.sort(key=lambda m: not any(q.value == m.value for q in ctx.frame.numbers))  # "the 10 unis"
@@ -41,7 +43,7 @@ def define(ctx: Ctx) -> str:
         next((m for m in ctx.facts.metrics if m.measures & ctx.frame.measures and _defines(m)), None)
     note = footnote(ctx, defined) if defined is not None else None
     if note is not None and (not asked or defined.label.lower().startswith(
-            glossary[asked[0]][0].lower().split()[0])):
+            glossary[asked[0]][0][0].lower().split()[0])):
         out.add(f"The snapshot defines {defined.label.lower()} in a footnote: “{note.quote}” "
                 f"[{out.cite_passage(note.quote, note)}].")
     return "define" if out.lines else ""  # nothing defined: the caller explains instead
