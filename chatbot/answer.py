@@ -25,7 +25,7 @@ from chatbot.inputs import clean_question
 from chatbot.narrate import NARRATORS
 from chatbot.plan import PLANNERS, Ctx
 from chatbot.read import Reader
-from chatbot.records import Answer
+from chatbot.records import Answer, Chunk
 from chatbot.resolve import Resolver
 from chatbot.suggest import suggest
 from chatbot.understanding import Understanding
@@ -61,6 +61,7 @@ class Engine:
             "title": corpus.snapshots[0].title if corpus.snapshots else "snapshot",
             "corpus_text": "\n".join(c.quote for c in corpus.chunks),
             "about": _about(corpus.chunks),
+            "cover": _cover(corpus.snapshots[0], corpus.chunks) if corpus.snapshots else None,
             "subject": next(((c.quote, c) for c in sorted(corpus.chunks, key=lambda c: c.start)
                              if c.kind == "prose"), None),  # its opening sentence says what it is
         }
@@ -143,6 +144,18 @@ class Engine:
                       question=frame.text, metric_ids=list(dict.fromkeys(out.metric_ids)),
                       calculations=list(out.calculations), nearest=list(out.nearest),
                       notices=notices, retrieved=list(out.retrieved), dropped=dropped)
+
+
+def _cover(snapshot, chunks) -> tuple[str, Chunk] | None:
+    """The cover's title lines ("DATA DRIVEN HEALTHCARE INNOVATION … SNAPSHOT 2023"), citable
+    though no chunk holds them (they are not searched)."""
+    first = min((c.start for c in chunks if c.document in ("", snapshot.title)), default=0)
+    lines = [m for m in re.finditer(r"^[*A-Z0-9][*A-Z0-9 &'-]+$", snapshot.raw[:first], re.M)]
+    if not lines:
+        return None
+    start, end = lines[0].start(), lines[-1].end()
+    quote = " ".join(snapshot.raw[start:end].replace("*", "").split())  # Markdown bold undone
+    return quote, Chunk("cover", quote, quote, "Cover", "title", "", start, end, snapshot.title)
 
 
 def _about(chunks) -> tuple[str, object] | None:

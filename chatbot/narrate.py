@@ -376,9 +376,15 @@ def chat(ctx: Ctx) -> str:
         if note is not None:
             quote, chunk = note
             said = dated(ctx.frame, quote)  # "it's current as of December 2022, correct?"
-            what = f" It opens: “{subject[0]}” [{out.cite_passage(*subject)}]" if subject else ""
-            out.add(f"{said + ' — ' if said else ''}This is the Midlands Engine's {title}.{what}")
-            out.add(f"“{quote}” [{out.cite_passage(quote, chunk)}]")
+            if said:  # "current as of December 2022?": the verdict, then the data note's words
+                out.add(f"{said} — “{quote}” [{out.cite_passage(quote, chunk)}]")
+            cover = ctx.extras.get("cover")
+            named = f" [{out.cite_passage(*cover)}]" if cover else ""
+            topic = "about" in ctx.frame.tokens and not said  # what it is about: how it opens;
+            what = f" It opens: “{subject[0]}” [{out.cite_passage(*subject)}]" if subject and topic else ""
+            out.add(f"This is the Midlands Engine's {title}{named}.{what}")
+            if not (topic or said):  # who, when, how current: its data note
+                out.add(f"“{quote}” [{out.cite_passage(quote, chunk)}]")
             return "chat"
         text = f"This is the {title}."
     if kind in ("greeting", "help") and subject:  # what the snapshot is, in its opening words
