@@ -18,7 +18,7 @@ from chatbot.compose import Composer, says
 from chatbot.facts import Facts, Metric
 from chatbot.frame import Frame
 from chatbot.resolve import Evidence
-from chatbot.text import NUMBER_WORDS
+from chatbot.text import NUMBER_WORDS, sentences, stem, stems
 from chatbot.tuning import CHALLENGE_SHARES, CLOSE, CONFLICT_OTHERS, MULTI_DOCUMENTS
 from chatbot.verdict import Verdict
 
@@ -42,6 +42,9 @@ class Ctx:
 
 
 Planner = Callable[[Ctx], str]
+
+#: The snapshot's own word for what holds businesses back (a topic in the vocabulary).
+FRUSTRATION = stem("frustration")
 
 
 def scratch(ctx: Ctx) -> Ctx:
@@ -311,6 +314,11 @@ def challenges(ctx: Ctx) -> str:
     out.add("Where the snapshot's figures show the Midlands behind:")
     for m in figures:
         out.add(f"- {out.figure(m)}")
+    # and in words: the first sentence using the snapshot's own word for a frustration
+    said = next(((s, c) for c in sorted(out.chunks, key=lambda c: c.start) if c.kind in ("prose", "list")
+                 for s in sentences(c.quote) if FRUSTRATION in stems(s)), None)
+    if said is not None:
+        out.add(f"What businesses told the roundtable: {said[0]} [{out.cite_passage(*said)}]")
     return "overview"
 
 
