@@ -52,8 +52,9 @@ def verify(ctx: Ctx) -> str:
              ("data", "uk", "midlands", "nhs", "jobs", "health", "life", "sciences")]  # its figure
     score = {c.metric.metric_id: c.score for c in ctx.evidence.figures}
     for q in claims:
-        same = [m for m in pool[:12] if _same_kind(q, m) and (not q.noun or q.noun in m.measures)]
-        kind = list(same)
+        same = [m for m in pool[:12] if _same_kind(q, m) and (not q.noun or q.noun in m.measures
+                                                              or q.unit == "percent")]
+        kind = [m for m in same if q.noun in m.measures] or same  # "16.9% of HG businesses"
         said = f.stats & {"mean", "growth", "share"}  # "isn't the mean £12m?" is about a mean
         kind = [m for m in kind if said <= m.stats] or kind
         kind = [m for m in kind if not m.measures - f.measures] or kind  # not "HGC grants"

@@ -56,6 +56,9 @@ def noun(q: Quantity, toks: list[str], tags, text: str, joins: frozenset[str]) -
     mods = [t for t in tags if t.category == "modifiers" and (  # "FDI capex ($544.21m)": before
         at < t.start < stop if of else at - 3 <= t.end <= at and not joins & set(toks[t.end:at]))]
     q = replace(q, modifier=(mods[0] if of else mods[-1]).concept) if mods else q
+    if q.unit == "percent" and of:  # "16.9% of the sector's [HG] businesses": what it is a share of
+        whole = next((t for t in tags if t.category == "measures" and at < t.start < stop), None)
+        return replace(q, noun=whole.concept) if whole is not None else q
     if q.unit != "count":
         return q
     after = next((t for t in tags if t.category == "measures" and at < t.start <= at + 3), None)

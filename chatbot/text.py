@@ -22,7 +22,7 @@ _TYPOGRAPHY = str.maketrans({
     "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ", "\u202f": " ", "\u2009": " ",
 })
 # "r&d" is one word; "#" a number; "clúster" one (unknown) word, not "cl" and "ster"
-_WORD_RE = re.compile(r"[a-z0-9£$\u00df-\u00f6\u00f8-\u00ff]+(?:[.,'][a-z0-9]+|&[a-z]+|/\d+)*%?|%|#")
+_WORD_RE = re.compile(r"[a-z0-9£$\u00df-\u00f6\u00f8-\u00ff]+(?:[.,'][a-z0-9]+|&[a-z]+|/\d+)*%?|%|#(?![a-z])")
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z])|\n+")
 #: Where a sentence of the snapshot ends: a stop, then a capital, an amount or a digit.
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z£$\d])")

@@ -9,6 +9,7 @@ a word, edit the data files.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -145,11 +146,13 @@ class Understanding:
         return word.isascii() and (word in self.known or word in self.corrector.lexicon)
 
     def tokens(self, text: str) -> list[str]:
-        """Words of ``text`` with shorthand expanded, spelling variants and typos corrected."""
+        """Words of ``text`` with shorthand expanded, spelling variants and typos corrected; a
+        word written in capitals in mixed-case text is an abbreviation, not a typo ("SHR")."""
         out: list[str] = []
         for w in map(_squeeze, words(text)):
             out.extend(words(self.shorthand[w]) if w in self.shorthand else [w])
-        return [self.corrector.correct(self.british(w)) for w in out]
+        caps = set() if text.isupper() else {w.lower() for w in re.findall(r"\b[A-Z]{2,}\b", text)}
+        return [w if w in caps else self.corrector.correct(self.british(w)) for w in out]
 
     def british(self, word: str) -> str:
         """The snapshot's (British) spelling of a word it uses ("organizations" → "organisations")."""
