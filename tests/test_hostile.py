@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chatbot import Chatbot
@@ -510,6 +510,8 @@ def test_feedback_with_surrogates_and_huge_comments_is_stored(bot, store, questi
 @_hypo(N["formula"])
 @given(prefix=st.sampled_from(FORMULA_PREFIXES), tail=st.one_of(junk, words_, st.just("")),
        question=st.sampled_from(["What is the average salary?", "How many FDI jobs were there?"]))
+@example(prefix="=", tail="", question="What is the average salary?")
+@example(prefix="@", tail="SUM(", question="How many FDI jobs were there?")
 def test_formula_prefixed_questions_are_text_in_the_csv(bot, prefix, tail, question):
     import csv
     import io
@@ -522,7 +524,10 @@ def test_formula_prefixed_questions_are_text_in_the_csv(bot, prefix, tail, quest
                               {"role": "assistant", "content": ans.text, "answer": ans}],
                              bot.corpus.table)
     rows = list(csv.reader(io.StringIO(out, newline="")))
-    assert len(rows) >= 2, (q, ans.text)  # a figure was quoted, so the question is in the file
+    # a figure quoted puts the question in the file; random letters may spell a word that changes
+    # the question ("=NoTTA …" reads Notts: Nottingham, declined), so the examples above always quote one
+    assert len(rows) >= 2 or not ans.metric_ids, (q, ans.text)
+    assert len(rows) >= 2 or tail.strip(), (q, ans.text)
     for row in rows[1:]:
         assert len(row) == len(export.FIGURE_COLUMNS), row
         for cell in row:
