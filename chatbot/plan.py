@@ -322,7 +322,16 @@ def challenges(ctx: Ctx) -> str:
     return "overview"
 
 
+def matches(ctx: Ctx) -> str:
+    """"Which ones come out at 14% of the UK?": every figure stating that number."""
+    q = ctx.frame.numbers[0]
+    ctx.out.add(f"The snapshot's figures of {q.written}:")
+    for m in ctx.verdict.figures:
+        ctx.out.add(f"- {ctx.out.figure(m, also=restated(ctx, m))}")
+    return "figures"
+
+
 PLANNERS: dict[str, Planner] = {
     "lookup": lookup, "compare": compare, "provenance": provenance, "more": more,
-    "decline": decline, "challenges": challenges,
+    "decline": decline, "challenges": challenges, "matches": matches,
 }

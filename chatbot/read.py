@@ -248,8 +248,7 @@ class Reader:
                 stem(t) in self.u.corpus_stems for t in phrase),
             value_ask=value_ask or head is not None or any(  # "how much does the NHS spend …"
                 t.category == "stats" and t.concept == "money" and t.start == 0 for t in tags),
-            wh=bool(toks) and toks[0] in slots.WH and not (  # "how the job numbers differ, and …"
-                toks[1:2] in (["the"], ["a"]) and not text.rstrip().endswith("?"))  # tells, asks not
+            wh=any(slots.wh_question(self.u.tokens(part), part) for part in re.split(r"[,;:–—]", text))
             or any(t.category == "requests" and t.start == 0 for t in tags),
             readable=self._readable(toks, text),
             defining=any(t.category == "defining" and t.start >= begin and not self._stat_noun(

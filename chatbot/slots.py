@@ -15,6 +15,13 @@ AMOUNTS = ("quantities", "amounts")
 
 
 WH = frozenset("what which who whom whose where when why how".split())
+
+
+def wh_question(toks: list[str], text: str) -> bool:
+    """Does a clause, or a part of it after a comma ("In the business figures, which ones …"),
+    open with a question word — not "how the job numbers differ" without a question mark?"""
+    return bool(toks) and toks[0] in WH and not (toks[1:2] in (["the"], ["a"])
+                                                 and not text.rstrip().endswith("?"))
 #: Openings after which comes the noun a question asks for ("what is the [population] of").
 _OPENINGS = (("what", "the"), ("what", "is", "the"), ("what", "was", "the"), ("what", "are", "the"),
              ("what", "were", "the"), ("who", "is", "the"), ("who", "are", "the"), ("who", "runs"),

@@ -91,6 +91,9 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         return decline(f"{topic(f)} (it covers the Midlands only)", _nearest(ev))
     if not f.readable:
         return decline("an answer to that: I read questions in English about the snapshot")
+    if "which" in f.tokens and len(f.numbers) == 1 and not f.numbers[0].noun and \
+            len(matching := _matching(f, facts)) >= 2:  # not "which ranking put the 4 unis …"
+        return Verdict("answer", "matches", figures=matching)  # "which ones come out at 14% of the UK?"
     if f.op == "verify" and f.wh and f.numbers and ev.figures and not f.direction and \
             premises.all_stated(f.numbers, ev):
         f = replace(f, op="explain")  # "why do they think the 18,177 figure is too low?": a true premise
@@ -199,6 +202,20 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     if op == "lookup" and (f.compares or len({m for m in f.modifiers if m in ("fdi", "ddi")}) == 2):
         op = "compare"
     return Verdict("answer", op, figures=figures, passages=ev.passages)
+
+
+def _matching(f: Frame, facts: Facts) -> tuple[Metric, ...]:
+    """The figures stating exactly the number a "which …" question names, of the measures it
+    names if any; each thing once (its panel, not the summary restating it)."""
+    q = f.numbers[0]
+    out: list[Metric] = []
+    for m in sorted(facts.metrics, key=lambda m: m.kind not in ("figure", "table_row")):
+        if m.value == q.value and (q.unit == "percent") == m.is_percent and (
+                q.unit not in ("GBP", "USD") or m.is_money) and (  # "business figures": any
+                f.measures <= {"businesses"} or f.measures & m.measures - {"businesses"}) \
+                and not set(facts.same_concept(m)) & set(out):
+            out.append(m)
+    return tuple(sorted(out, key=lambda m: facts.position[m.metric_id]))
 
 
 def _figures(f: Frame, ev: Evidence, facts: Facts) -> tuple[Metric, ...] | Verdict:
