@@ -53,6 +53,7 @@ class Frame:
     compound: tuple[str, ...] = ()  # measures named side by side ("university spin-off companies")
     value_ask: bool = False  # asks for a number ("how many …", "what is the population of …")
     wh: bool = False  # opens with a question word (a claim then is a description, not a claim)
+    questions: tuple[str, ...] = ()  # its parts asking what or how ("how many does london have")
     readable: bool = True  # most of its words are English the bot reads
     defining: bool = False  # asks what a term means in so many words ("stand for", "counts as")
     extreme: str = ""  # high | low: asks for the top or bottom of a set of figures

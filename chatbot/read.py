@@ -228,6 +228,8 @@ class Reader:
         if unheard:  # "what's the [median] salary": a quantity the snapshot never gives
             asked, asked_measure, phrase, value_ask = unheard[0], False, (unheard[0],), True
         elliptical = not measures and (len(toks) <= SHORT_CLAUSE or bool(by.get("references")))
+        parts = [(p, pt[0]) for p in slots.PARTS_RE.split(text)  # the parts that ask
+                 if slots.wh_question(pt := self.u.tokens(p), p)]
         return Frame(
             text=text, op=op, chat=chat, confidence=pred.probability, tokens=tuple(toks),
             stems=tuple(stems), measures=measures,
@@ -248,8 +250,8 @@ class Reader:
                 stem(t) in self.u.corpus_stems for t in phrase),
             value_ask=value_ask or head is not None or any(  # "how much does the NHS spend …"
                 t.category == "stats" and t.concept == "money" and t.start == 0 for t in tags),
-            wh=any(slots.wh_question(self.u.tokens(part), part) for part in re.split(r"[,;:–—]", text))
-            or any(t.category == "requests" and t.start == 0 for t in tags),
+            wh=bool(parts) or any(t.category == "requests" and t.start == 0 for t in tags),
+            questions=tuple(p.lower() for p, first in parts if first != "why"),
             readable=self._readable(toks, text),
             defining=any(t.category == "defining" and t.start >= begin and not self._stat_noun(
                 t, tags, stems) for t in tags),
@@ -340,5 +342,6 @@ def _merge(frames: list[Frame]) -> Frame:
         conflict=any(f.conflict for f in frames), excludes=any(f.excludes for f in frames),
         tabulate=any(f.tabulate for f in frames),
         value_ask=any(f.value_ask for f in frames), wh=frames[0].wh,
+        questions=tuple(q for f in frames for q in f.questions),
         readable=all(f.readable for f in frames), defining=any(f.defining for f in frames),
         currency=any(f.currency for f in frames))

@@ -6,6 +6,7 @@ proper opens. Used by ``read``; nothing here decides what is asked.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from chatbot.text import STOPWORDS, Quantity
@@ -15,6 +16,8 @@ AMOUNTS = ("quantities", "amounts")
 
 
 WH = frozenset("what which who whom whose where when why how".split())
+#: Where a clause's parts begin: "In the business figures, which …", "… region - how many …".
+PARTS_RE = re.compile(r"[,;:–—]|\s-\s")
 
 
 def wh_question(toks: list[str], text: str) -> bool:

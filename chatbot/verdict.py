@@ -87,7 +87,9 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
             not {t for t in f.content if t in facts.understanding.topic_stems} - held_back:
         return Verdict("answer", "challenges", passages=ev.passages)  # "what's holding them back?"
     elsewhere = [p for p in f.places if p not in ev.corpus_places]
-    if elsewhere and f.op != "verify":  # a place the snapshot never mentions
+    if elsewhere and (f.op != "verify" or any(p in q for p in elsewhere for q in f.questions)):
+        # a place the snapshot never mentions, asked about ("… - how many does London have?"; not
+        # "why is China the top country?")
         return decline(f"{topic(f)} (it covers the Midlands only)", _nearest(ev))
     if not f.readable:
         return decline("an answer to that: I read questions in English about the snapshot")
