@@ -150,11 +150,12 @@ def _cover(snapshot, chunks) -> tuple[str, Chunk] | None:
     """The cover's title lines ("DATA DRIVEN HEALTHCARE INNOVATION … SNAPSHOT 2023"), citable
     though no chunk holds them (they are not searched)."""
     first = min((c.start for c in chunks if c.document in ("", snapshot.title)), default=0)
-    lines = [m for m in re.finditer(r"^[*A-Z0-9][*A-Z0-9 &'-]+$", snapshot.raw[:first], re.M)]
+    cover = snapshot.raw[:first]
+    lines = [line for line in cover.splitlines() if line.strip("* ").isupper()]  # in capitals
     if not lines:
         return None
-    start, end = lines[0].start(), lines[-1].end()
-    quote = " ".join(snapshot.raw[start:end].replace("*", "").split())  # Markdown bold undone
+    start, end = cover.index(lines[0]), cover.rindex(lines[-1]) + len(lines[-1])
+    quote = " ".join(cover[start:end].replace("*", "").split())  # Markdown bold undone
     return quote, Chunk("cover", quote, quote, "Cover", "title", "", start, end, snapshot.title)
 
 

@@ -9,7 +9,6 @@ a word, edit the data files.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from chatbot.errors import ConfigError
-from chatbot.text import Corrector, stem, words
+from chatbot.text import Corrector, acronyms, stem, words
 
 DATA_DIR = Path(__file__).resolve().parent / "understanding"
 #: Categories whose phrases say what to do with figures, and those that say which figures.
@@ -151,7 +150,7 @@ class Understanding:
         out: list[str] = []
         for w in map(_squeeze, words(text)):
             out.extend(words(self.shorthand[w]) if w in self.shorthand else [w])
-        caps = set() if text.isupper() else {w.lower() for w in re.findall(r"\b[A-Z]{2,}\b", text)}
+        caps = set() if text.isupper() else {w.lower() for w in acronyms(text) if w.isupper()}
         return [w if w in caps else self.corrector.correct(self.british(w)) for w in out]
 
     def british(self, word: str) -> str:
