@@ -10,7 +10,7 @@ import re
 from chatbot.facts import Facts, Metric
 from chatbot.frame import Frame
 from chatbot.resolve import Evidence
-from chatbot.text import best_clause, stem, words
+from chatbot.text import best_clause, proper_names, stem, words
 from chatbot.tuning import CLAIM_MARGIN, MIN_COVERAGE
 
 
@@ -63,7 +63,7 @@ def names_beyond(f: Frame, ev: Evidence) -> bool:
     if not good:
         return False
     asked = set(f.stems) | {stem(w) for w in f.tokens}
-    names = re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*", good[0].text)
+    names = proper_names(good[0].text)
     # not a place, nor a title made of the question's own words ("£100m+ Turnover Companies")
     return any(n.lower() not in ev.corpus_places and not {stem(w) for w in words(n)} <= asked
                for n in names)
@@ -84,9 +84,10 @@ def false_place(f: Frame, ev: Evidence) -> bool:
         return False
     text = good[0].text.lower()
     # the item of the list that names what the question is about ("BioCity Nottingham")
-    items = [i for i in re.split(r"[;:]", text) if any(c in i.replace(" ", "") for c in f.content
-                                                        if c not in places and len(c) > 3)]
-    if items and len(items) < len(re.split(r"[;:]", text)):
+    parts = re.split(r"[;:]", text)
+    items = [i for i in parts if any(c in i.replace(" ", "") for c in f.content
+                                     if c not in places and len(c) > 3)]
+    if items and len(items) < len(parts):
         return not any(p in i for i in items for p in places)
     said = best_clause(text, [c for c in f.content if c not in places])  # "… allocated Greater
     if said and any(p in text for p in places) and not any(p in said for p in places):

@@ -17,7 +17,7 @@ from dataclasses import replace
 from chatbot import slots
 from chatbot.classify import FALLBACK, IntentModel
 from chatbot.frame import Frame
-from chatbot.text import STOPWORDS, canonical, quantities, stem, words, year_ranges
+from chatbot.text import STOPWORDS, canonical, proper_names, quantities, stem, words, year_ranges
 from chatbot.tuning import ASKING_INTENTS, LEAD_WORDS, SHORT_CLAUSE, STORY_WORDS, TOPIC_DF, UNREADABLE
 from chatbot.understanding import CONTENT, Understanding
 
@@ -33,7 +33,6 @@ _LEAD_RE = re.compile(r"^\s*([^:?]{1,40}):\s+(?=\S)")  # "Quick question: …"
 _SUBQ_RE = re.compile(r",?\s+(?:and|also|but(?:\s+[a-z]+,?)?)\s+(?=(?:how|what|which|where|who|when|why|is|"
                       r"are|does|did)\b(?!\s+not\b))", re.I)
 _ACRONYM_RE = re.compile(r"\b[A-Z][A-Z&]{1,5}s?\b")
-_NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|NHS))*")
 #: Operations a clause that names nothing passes on to the next ("Confirm: …", "Source? …").
 SETS_UP = ("verify", "provenance", "compare", "derive", "define", "overview")
 #: Vocabulary categories that ask for a number ("the [population] of", "the [value] of").
@@ -239,7 +238,7 @@ class Reader:
                 {"difference"} if {"gap", "money"} <= set(by.get("stats", ())) else set()),
             breakdown=bool(by.get("breakdowns")),
             places=frozenset(by.get("places", ())), numbers=tuple(nums), years=yrs, ranges=ranges,
-            acronyms=acronyms, names=tuple(_NAME_RE.findall(text)), content=content,
+            acronyms=acronyms, names=tuple(proper_names(text)), content=content,
             unknown=unknown, documents=docs, elliptical=elliptical,
             # the way a claim says a figure goes; words before the question proper are not it
             direction=next(iter(sorted(t.concept for t in tags if t.category == "direction"

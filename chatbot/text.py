@@ -38,6 +38,8 @@ _LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 #: An acronym ("FDI", "NHS") and a capitalised name of two or more words ("Innovate UK").
 _ACRONYM_PLURAL_RE = re.compile(r"\b[A-Z]{2,6}s?\b")
 _NAME_RE = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|NHS))+\b")
+#: A capitalised word or name that does not open a sentence ("Nottingham", "Medilink Midlands").
+_PROPER_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+(?:[A-Z][a-z]+|UK|NHS))*")
 _SHORT_RANGE_RE = re.compile(r"(?<![\d£$.])(\d{2})\s*[-/]\s*(\d{2})(?![\d%])")
 _QUANTITY_RE = re.compile(
     r"(?P<cur>[£$])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?"
@@ -160,6 +162,11 @@ def acronyms(text: str) -> list[str]:
 def names(text: str) -> list[str]:
     """Capitalised names of two words or more: "Innovate UK", "Midlands Engine"."""
     return _NAME_RE.findall(text)
+
+
+def proper_names(text: str) -> list[str]:
+    """Capitalised words and names that do not open a sentence: "Nottingham", "Innovate UK"."""
+    return _PROPER_RE.findall(text)
 
 
 @dataclass(frozen=True)
