@@ -23,7 +23,7 @@ from chatbot.frame import Frame
 from chatbot.ground import check
 from chatbot.inputs import clean_question
 from chatbot.narrate import NARRATORS
-from chatbot.plan import PLANNERS, Ctx
+from chatbot.plan import FRUSTRATION, PLANNERS, Ctx, first_saying
 from chatbot.read import Reader
 from chatbot.records import Answer, Chunk
 from chatbot.resolve import Resolver
@@ -62,6 +62,7 @@ class Engine:
             "corpus_text": "\n".join(c.quote for c in corpus.chunks),
             "about": _about(corpus.chunks),
             "cover": _cover(corpus.snapshots[0], corpus.chunks) if corpus.snapshots else None,
+            "frustration": first_saying(corpus.chunks, FRUSTRATION),  # for weak spots
             "subject": next(((c.quote, c) for c in sorted(corpus.chunks, key=lambda c: c.start)
                              if c.kind == "prose"), None),  # its opening sentence says what it is
         }

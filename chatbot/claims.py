@@ -13,7 +13,7 @@ import math
 import re
 
 from chatbot.facts import Metric
-from chatbot.frame import Frame
+from chatbot.frame import SETTING, Frame
 from chatbot.plan import Ctx, candidates, context, decline, footnote, restated
 from chatbot.text import STOPWORDS, Quantity, best_clause, stem, words, year_range_matches, year_words
 from chatbot.tuning import CLAIM_WINDOW, CLOSE
@@ -226,7 +226,7 @@ def verify_passage(ctx: Ctx) -> str:
     ctx.out.add(f"{'No' if wrong else 'Yes'} — {p.text} [{ctx.out.cite_passage(p.text, p.chunk)}]")
     f, figures = ctx.frame, ctx.evidence.figures
     if f.stats & {"share", "count", "money", "percent"} and figures and not f.numbers and \
-            f.measures & figures[0].metric.measures - {"businesses"}:
+            f.measures & figures[0].metric.measures - SETTING:
         ctx.out.add(ctx.out.figure(figures[0].metric))  # "seeing as China tops …, what share …?"
     return "verify"
 

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 
 from chatbot.text import Quantity
 
+#: Measures that set the scene rather than name what is asked ("the cluster's businesses").
+SETTING = frozenset({"businesses"})
+
 
 @dataclass(frozen=True)
 class Frame:

@@ -47,6 +47,12 @@ Planner = Callable[[Ctx], str]
 FRUSTRATION = stem("frustration")
 
 
+def first_saying(chunks, word: str):
+    """The first sentence of prose or a list item using ``word`` (a stem), with its chunk."""
+    return next(((s, c) for c in sorted(chunks, key=lambda c: c.start) if c.kind in ("prose", "list")
+                 for s in sentences(c.quote) if word in stems(s)), None)
+
+
 def scratch(ctx: Ctx) -> Ctx:
     """The same turn writing to a fresh composer: to try an answer's wording without citing."""
     return replace(ctx, out=Composer(ctx.out.chunk_of, ctx.out.chunks, ctx.out.multi))
@@ -314,9 +320,7 @@ def challenges(ctx: Ctx) -> str:
     out.add("Where the snapshot's figures show the Midlands behind:")
     for m in figures:
         out.add(f"- {out.figure(m)}")
-    # and in words: the first sentence using the snapshot's own word for a frustration
-    said = next(((s, c) for c in sorted(out.chunks, key=lambda c: c.start) if c.kind in ("prose", "list")
-                 for s in sentences(c.quote) if FRUSTRATION in stems(s)), None)
+    said = ctx.extras.get("frustration")  # and in words: what holds firms back
     if said is not None:
         out.add(f"What businesses told the roundtable: {said[0]} [{out.cite_passage(*said)}]")
     return "overview"

@@ -5,8 +5,6 @@ place a passage gives something, names a passage adds. Used by ``verdict``, whic
 
 from __future__ import annotations
 
-import re
-
 from chatbot.facts import Facts, Metric
 from chatbot.frame import Frame
 from chatbot.resolve import Evidence
@@ -84,7 +82,7 @@ def false_place(f: Frame, ev: Evidence) -> bool:
         return False
     text = good[0].text.lower()
     # the item of the list that names what the question is about ("BioCity Nottingham")
-    parts = re.split(r"[;:]", text)
+    parts = text.replace(":", ";").split(";")
     items = [i for i in parts if any(c in i.replace(" ", "") for c in f.content
                                      if c not in places and len(c) > 3)]
     if items and len(items) < len(parts):

@@ -227,8 +227,8 @@ class Reader:
         if unheard:  # "what's the [median] salary": a quantity the snapshot never gives
             asked, asked_measure, phrase, value_ask = unheard[0], False, (unheard[0],), True
         elliptical = not measures and (len(toks) <= SHORT_CLAUSE or bool(by.get("references")))
-        parts = [(p, pt[0]) for p in slots.PARTS_RE.split(text)  # the parts that ask
-                 if slots.wh_question(pt := self.u.tokens(p), p)]
+        parts = [(p, pt[0]) for p in slots.PARTS_RE.split(text)  # the parts that ask: their
+                 if slots.wh_question(pt := self.u.tokens(" ".join(p.split()[:2])), p)]  # opening
         return Frame(
             text=text, op=op, chat=chat, confidence=pred.probability, tokens=tuple(toks),
             stems=tuple(stems), measures=measures,

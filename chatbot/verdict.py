@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from chatbot import premises
 from chatbot.facts import Facts, Metric
-from chatbot.frame import Frame
+from chatbot.frame import SETTING, Frame
 from chatbot.resolve import Candidate, Evidence, Passage
 from chatbot.text import stem, words
 from chatbot.tuning import MIN_COVERAGE, MIN_FIGURE_SCORE
@@ -83,7 +83,7 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
         f = replace(f, op="overview")  # "bullet out the talent numbers", "the investment side of things"
     held_back = {stem("weakness")} & set(f.content)  # "frustrations" are the roundtable's words
     if held_back and f.op in ("explain", "list", "highlights", "overview", "provenance", "fallback") \
-            and f.measures <= {"businesses"} and not (f.modifiers or f.numbers or sectioned) and \
+            and f.measures <= SETTING and not (f.modifiers or f.numbers or sectioned) and \
             not {t for t in f.content if t in facts.understanding.topic_stems} - held_back:
         return Verdict("answer", "challenges", passages=ev.passages)  # "what's holding them back?"
     elsewhere = [p for p in f.places if p not in ev.corpus_places]
@@ -210,12 +210,12 @@ def _matching(f: Frame, facts: Facts) -> tuple[Metric, ...]:
     """The figures stating exactly the number a "which …" question names, of the measures it
     names if any; each thing once (its panel, not the summary restating it)."""
     q = f.numbers[0]
+    named = f.measures - SETTING  # "business figures": any
+    same = [m for m in facts.metrics if m.value == q.value and (q.unit == "percent") == m.is_percent
+            and (q.unit not in ("GBP", "USD") or m.is_money) and (not named or named & m.measures)]
     out: list[Metric] = []
-    for m in sorted(facts.metrics, key=lambda m: m.kind not in ("figure", "table_row")):
-        if m.value == q.value and (q.unit == "percent") == m.is_percent and (
-                q.unit not in ("GBP", "USD") or m.is_money) and (  # "business figures": any
-                f.measures <= {"businesses"} or f.measures & m.measures - {"businesses"}) \
-                and not set(facts.same_concept(m)) & set(out):
+    for m in sorted(same, key=lambda m: m.kind not in ("figure", "table_row")):
+        if not set(facts.same_concept(m)) & set(out):
             out.append(m)
     return tuple(sorted(out, key=lambda m: facts.position[m.metric_id]))
 
