@@ -192,7 +192,13 @@ class Reader:
         # "=A QUARTER how many …") say nothing, and claim nothing
         at = slots.opening(toks, tags)
         begin = at if not any(t.start < at and t.category in CONTENT for t in tags) else 0
+        pieces = slots.PARTS_RE.split(text)
+        parts = [(p, pt[0]) for p in pieces  # the parts that ask: their opening
+                 if slots.wh_question(pt := self.u.tokens(" ".join(p.split()[:2])), p)]
         pred = self.model.predict(" ".join(toks) or text)  # typos and shorthand already mended
+        asks_at = text.find(parts[0][0]) if parts and parts[0][0] != pieces[0] else 0
+        if not pred.confident and asks_at > 0:  # unsure of the whole: the asking part's operation
+            pred = self.model.predict(" ".join(self.u.tokens(text[asks_at:])))  # ("Apart from B, which …")
         intent = pred.intent if pred.intent != FALLBACK else FALLBACK
         op, chat = (("chat", intent.split(".", 1)[1]) if intent.startswith("chat.") else (intent, ""))
         brief = [t for t in tags if t.category == "brief"]
@@ -227,8 +233,6 @@ class Reader:
         if unheard:  # "what's the [median] salary": a quantity the snapshot never gives
             asked, asked_measure, phrase, value_ask = unheard[0], False, (unheard[0],), True
         elliptical = not measures and (len(toks) <= SHORT_CLAUSE or bool(by.get("references")))
-        parts = [(p, pt[0]) for p in slots.PARTS_RE.split(text)  # the parts that ask: their
-                 if slots.wh_question(pt := self.u.tokens(" ".join(p.split()[:2])), p)]  # opening
         return Frame(
             text=text, op=op, chat=chat, confidence=pred.probability, tokens=tuple(toks),
             stems=tuple(stems), measures=measures,
