@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from chatbot.claims import dated
 from chatbot.compose import sentence
+from chatbot.frame import SETTING
 from chatbot.plan import Ctx, decline, lookup
 from chatbot.plan import context as panel_context
 from chatbot.resolve import Passage
@@ -296,18 +297,13 @@ def overview(ctx: Ctx) -> str:
             out.add(f"- {c.quote} [{out.cite_passage(c.quote, c, heading)}]")
         return "overview"
     if section:
-        heads = list({m.panel or m.metric_id: m for m in reversed(figs)}.values())[::-1]
-        figs = heads + [m for m in figs if m not in heads]  # each panel's headline first
-        groups: list[list] = []  # an FDI figure and its DDI twin share a line
-        for m in figs:
-            if not any(m in g for g in groups):
-                twin = facts.counterpart(m)
-                groups.append([m] + ([twin] if twin in figs and not any(twin in g for g in groups) else []))
-        out.add(f"The {section} in figures:")
-        for g in sorted(groups[:OVERVIEW_FIGURES], key=lambda g: facts.position[g[0].metric_id]):
-            said = [sentence(m, out.cite_metric(m), tail=panel_context(ctx, m, g)) for m in g]
-            out.add("- " + " ".join(said))
-        return "overview"
+        return _in_figures(ctx, f"The {section} in figures:", figs)
+    mods = ctx.frame.modifiers if ctx.frame.tabulate else frozenset()  # "… the FDI figures"
+    faceted = [m for m in facts.metrics if mods and mods <= m.modifiers and m.kind != "date"
+               and not ctx.frame.measures - SETTING]
+    if faceted:  # "an overview of the FDI figures": every figure of that kind
+        named = " and ".join(a for a in ctx.frame.acronyms if a.lower() in mods) or " and ".join(sorted(mods))
+        return _in_figures(ctx, f"The snapshot's {named} figures:", faceted)
     # a topic beyond the snapshot's own subject ("the recommendations", not "the health cluster")
     subject = {stem(w) for w in words(ctx.extras.get("title", ""))} | \
         {w for p in ctx.frame.places for key in facts.understanding.phrases_of("places", p) for w in key}
@@ -330,6 +326,28 @@ def overview(ctx: Ctx) -> str:
         out.add("The snapshot's headline figures:")
         for c in context:
             out.add(f"- {c.quote} [{out.cite_passage(c.quote, c)}]")
+    return "overview"
+
+
+def _in_figures(ctx: Ctx, title: str, figs: list) -> str:
+    """Figures as a short list under ``title``: each panel's headline first, an FDI figure and
+    its DDI twin on one line, at most ``OVERVIEW_FIGURES`` lines in the snapshot's order."""
+    out, facts = ctx.out, ctx.facts
+    heads = list({m.panel or m.metric_id: m for m in reversed(figs)}.values())[::-1]
+    figs = heads + [m for m in figs if m not in heads]
+    groups: list[list] = []
+    for m in figs:
+        if not any(m in g for g in groups):
+            twin = facts.counterpart(m)
+            groups.append([m] + ([twin] if twin in figs and not any(twin in g for g in groups) else []))
+    out.add(title)
+    told = ""
+    for g in sorted(groups[:OVERVIEW_FIGURES], key=lambda g: facts.position[g[0].metric_id]):
+        if all(f"**{m.display}**" in told for m in g):
+            continue  # already given with a figure before it ("£107m … 62 seed investments")
+        said = " ".join(sentence(m, out.cite_metric(m), tail=panel_context(ctx, m, g)) for m in g)
+        out.add("- " + said)
+        told += said
     return "overview"
 
 

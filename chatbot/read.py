@@ -307,12 +307,15 @@ def _asks(f: Frame) -> bool:
 
 
 def _borrow(f: Frame, frames: list[Frame]) -> Frame:
-    """A clause without a measure or modifier takes them from its message's other clauses."""
+    """A clause without a measure or modifier takes them from its message's other clauses; a
+    modifier only from a clause with a measure of its own (not "…, and what is the national
+    average?", which leans on this clause and is its contrast)."""
     others = [g for g in frames if g is not f]
     if not others:
         return f
     measures = f.measures or frozenset().union(*(g.measures for g in others))
-    modifiers = f.modifiers or frozenset().union(*(g.modifiers for g in others if g.op != "chat"))
+    modifiers = f.modifiers or frozenset().union(*(g.modifiers for g in others
+                                                   if g.op != "chat" and g.measures))
     if measures == f.measures and modifiers == f.modifiers:
         return f
     return replace(f, measures=measures, modifiers=modifiers,

@@ -81,6 +81,10 @@ def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
             | (_section_measures(f, facts) if len(f.measures) > 1 else frozenset()):  # "innovation
         # front? Accelerators, hubs, grants, that kind of thing": several of the section's measures
         f = replace(f, op="overview")  # "bullet out the talent numbers", "the investment side of things"
+    if f.tabulate and f.modifiers and not f.measures - SETTING and f.op in (
+            "chat", "list", "fallback", "lookup", "explain", "highlights") and \
+            not (f.numbers or f.derive or f.breakdown or f.direction):
+        f = replace(f, op="overview")  # "run me through the seed numbers": every figure of that kind
     held_back = {stem("weakness")} & set(f.content)  # "frustrations" are the roundtable's words
     if held_back and f.op in ("explain", "list", "highlights", "overview", "provenance", "fallback") \
             and f.measures <= SETTING and not (f.modifiers or f.numbers or sectioned) and \

@@ -287,3 +287,29 @@ def test_naming_a_section_does_not_turn_a_figure_or_a_breakdown_into_an_overview
     assert not ask("What's the gender split of the workforce?").answered
     ans = ask("what is data driven healthcare innovation?")
     assert ans.kind != "overview", ans.text
+
+
+def test_a_lead_in_before_the_question_does_not_decide_what_is_asked(ask):
+    ans = ask("Morning! Apart from Birmingham, which places does it mention as having notable "
+              "clusters of high growth businesses?")
+    assert "Nottingham and Leicester" in ans.text and "in figures" not in ans.text, ans.text
+
+
+def test_two_questions_in_one_message_keep_their_own_sides(ask):
+    for q in ("What is the average salary in this cluster, and what is the national average?",
+              "Quel est le salaire moyen dans ce cluster, et quelle est la moyenne nationale ?"):
+        ans = ask(q)
+        assert "**£34,131**" in ans.text and "**£46,894**" in ans.text, ans.text
+
+
+def test_the_figures_of_one_kind_are_listed_once_each(ask):
+    ans = ask("run me through the seed numbers")
+    assert "**£107m**" in ans.text and ans.text.count("**62**") == 1, ans.text
+    ans = ask("Can you help me with the FDI figures?")
+    assert ans.kind == "overview" and all(f"**{v}**" in ans.text for v in ("$266.3m", "889", "27")), ans.text
+    assert "DDI" not in ans.text
+
+
+def test_asking_for_help_with_the_report_is_answered_with_what_the_bot_does(ask):
+    ans = ask("Hello! Are you able to help me with the Midlands healthcare data report?")
+    assert ans.kind == "chat" and ans.text.startswith("I answer questions"), ans.text
