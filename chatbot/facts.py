@@ -106,6 +106,9 @@ def make_metric(row: dict, understanding: Understanding) -> Metric:
     text = " ".join(str(row.get(k) or "") for k in ("label", "aliases"))
     tags = understanding.tag([stem(w) for w in words(str(row["label"]))])
     alias_tags = understanding.tag([stem(w) for w in words(text)])
+    # what a footnote says is counted ("High growth companies utilised accelerators") is measured
+    alias_tags += [t for t in understanding.tag([stem(w) for w in words(str(row.get("footnote") or ""))])
+                   if t.category == "measures"]
     text += " " + str(row.get("source") or "")  # a source's words match ("Data City numbers")
     by = {c: {t.concept for t in tags + alias_tags if t.category == c}
           for c in ("measures", "modifiers", "stats")}

@@ -47,6 +47,7 @@ class Frame:
     conflict: bool = False  # says figures disagree ("I've seen different numbers")
     tabulate: bool = False  # asks for figures as a set ("the talent stats")
     excludes: bool = False  # sets something aside ("apart from Birmingham"): no claim about it
+    set_aside: frozenset[str] = frozenset()  # measures and modifiers set aside ("not FE"): never the answer
     asked: str = ""  # the noun a "how many X" / "what is the X of" question asks for…
     asked_known: bool = True  # …and whether the snapshot or the vocabulary knows it
     compares: bool = False  # asks to compare ("how does that stack up against …")

@@ -62,7 +62,7 @@ def restated(ctx: Ctx, m: Metric) -> tuple[Metric, ...]:
     """The same figure, the same value, where another section of the snapshot states it (the
     summary's "62% growth in business numbers" beside the panel's "62% growth since 2013")."""
     return tuple(s for s in ctx.facts.same_concept(m)[1:] if s.value == m.value
-                 and s.section != m.section and s.unit == m.unit)[:1]
+                 and s.section != m.section and s.commensurable(m))[:1]
 
 
 def lookup(ctx: Ctx) -> str:

@@ -104,7 +104,8 @@ class Reader:
                 # 62 deals?" names its topic; "who put this out" (chat) stands on its own
                 f = replace(_merge([f, lead]), op=lead.op if lead.op in SETS_UP and _empty(lead) else f.op)
             if folded and (f.elliptical and not (f.stats or f.modifiers or f.derive)
-                           or _empty(f) and not _asks(f)):  # "… I'm seeing both in the snapshot."
+                           or _empty(f) and not _asks(f) or _restates(f, folded[-1])):
+                # "… I'm seeing both in the snapshot.", "How many …? Need the count."
                 folded[-1] = _merge([folded[-1], f])
             elif folded and folded[-1].conflict and not _asks(folded[-1]) and _asks(f):
                 folded[-1] = _merge([f, folded[-1]])  # "one page says 5,500, elsewhere …. How many?"
@@ -180,10 +181,17 @@ class Reader:
         tags = self.u.tag(stems)
         by: dict[str, set[str]] = {}
         tagged: set[int] = set()
-        cut = next((t.start for t in tags if t.category == "exclusion" and t.start > 0), len(toks))
+        named = {t.start: t for t in tags if t.category in ("measures", "modifiers")}
+        opens = {p.split()[0].lower() for p in slots.PARTS_RE.split(text)[1:] if p.split()}
+        negated = next((i for i, s in enumerate(stems) if s == "not" and "not" in opens  # ", not FE"
+                        and i > 0 and i + 1 in named), len(toks))
+        cut = next((t.start for t in tags if t.category == "exclusion" and t.start > 0), negated)
+        kept = any(t.category == "measures" and t.end <= cut for t in tags)
+        aside: set[str] = set()
         for t in tags:
-            if t.category == "modifiers" and t.start > cut:
-                continue  # "venture deals, ex seed": what is set aside does not modify
+            if t.start > cut and (t.category == "modifiers" or t.category == "measures" and kept):
+                aside.add(t.concept)  # "venture deals, ex seed", "the HE number only, not FE":
+                continue  # what is set aside is not asked for
             by.setdefault(t.category, set()).add(t.concept)
             tagged.update(range(t.start, t.end))
         ranges = tuple(year_ranges(text))
@@ -209,7 +217,8 @@ class Reader:
         cut = found.start() if found else 0
         nums = [slots.noun(q, toks, tags, text, self.u.joins) for q in quantities(text)
                 if not q.is_year and q.start >= cut
-                and not (q.unit == "count" and q.written.strip() in in_range)]
+                and not (q.unit == "count" and q.written.strip() in in_range)
+                and stems[:1] != ["not"]]  # "not 'over 200', the actual #" sets a figure aside
         yrs = tuple(int(q.value) for q in quantities(text) if q.is_year and not (
             (before := words(text[:q.start])) and before[-1] in self.sources))  # not "Beauhurst 2022"
         content = tuple(s for s in stems[begin:] if s not in self.asking and s not in STOPWORDS
@@ -262,7 +271,9 @@ class Reader:
             lead=next((t.concept for t in tags if t.category == "measures"), ""),
             first_modifier=next((t.concept for t in tags if t.category == "modifiers"), ""),
             compound=slots.compound(tags), tabulate=bool(by.get("figure_words")),
-            excludes=bool(by.get("exclusion")), extreme=min(by.get("extremes", ()), default=""),
+            excludes=bool(by.get("exclusion")),
+            set_aside=frozenset(aside - by.get("measures", set()) - by.get("modifiers", set())),
+            extreme=min(by.get("extremes", ()), default=""),
             currency=bool({"pounds", "dollars", "gbp", "usd"} & set(toks))
             or bool(re.search(r"(?:^|\s)[£$](?=\s+[a-z]|[\s?.!,]*$)", low))  # "in £?", "£ raised"
             or any(q.unit in ("GBP", "USD") for q in nums))
@@ -306,6 +317,14 @@ def _asks(f: Frame) -> bool:
     return f.wh or f.text.rstrip().endswith("?")
 
 
+def _restates(f: Frame, before: Frame) -> bool:
+    """Does a clause without a question word only say again what the clause before asks
+    ("Need the count." after "How many …?")?"""
+    return not _asks(f) and _asks(before) and before.op != "chat" and bool(f.stats) and \
+        f.stats <= before.stats and f.measures <= before.measures and f.modifiers <= before.modifiers and \
+        not (f.numbers or f.derive or f.direction or f.places - before.places or f.years)
+
+
 def _borrow(f: Frame, frames: list[Frame]) -> Frame:
     """A clause without a measure or modifier takes them from its message's other clauses; a
     modifier only from a clause with a measure of its own (not "…, and what is the national
@@ -346,6 +365,7 @@ def _merge(frames: list[Frame]) -> Frame:
         direction=next((f.direction for f in frames if f.direction), ""),
         joined=True, compares=any(f.compares for f in frames), outside=any(f.outside for f in frames),
         conflict=any(f.conflict for f in frames), excludes=any(f.excludes for f in frames),
+        set_aside=frozenset().union(*(f.set_aside for f in frames)),
         tabulate=any(f.tabulate for f in frames),
         value_ask=any(f.value_ask for f in frames), wh=frames[0].wh,
         questions=tuple(q for f in frames for q in f.questions),

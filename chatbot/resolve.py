@@ -218,6 +218,8 @@ class Resolver:
         u = self.facts.understanding
         q = q or self._asked(f)
         s = 0.0
+        if f.set_aside & (m.measures | m.modifiers):
+            return None  # "the HE number only, not FE": not a figure that counts FE
         if f.measures:
             shared = f.measures & m.measures
             if not shared:

@@ -313,3 +313,20 @@ def test_the_figures_of_one_kind_are_listed_once_each(ask):
 def test_asking_for_help_with_the_report_is_answered_with_what_the_bot_does(ask):
     ans = ask("Hello! Are you able to help me with the Midlands healthcare data report?")
     assert ans.kind == "chat" and ans.text.startswith("I answer questions"), ans.text
+
+
+def test_what_a_footnote_says_is_counted_is_what_the_figure_measures(ask):
+    ans = ask("How many of the high-growth cos have been through an accelerator? Need the count.")
+    assert ans.text.startswith("High growth companies made **26**") and "222" not in ans.text, ans.text
+
+
+def test_a_measure_set_aside_after_not_is_never_the_answer(ask):
+    ans = ask("Annual output of relevant university graduates — the HE number only, not FE.")
+    assert "**11,735**" in ans.text.splitlines()[0], ans.text
+    ans = ask("Exact business count for the cluster? not 'over 200', the actual #")
+    assert "**222**" in ans.text and "Yes" not in ans.text, ans.text
+
+
+def test_a_figure_restated_in_the_introduction_is_cited_there_too(ask):
+    ans = ask("how many unis got over 3.0 gpa in ref 2021")
+    assert {c.section for c in ans.citations} >= {"Innovation Ecosystem", "Introduction"}, ans.citations
