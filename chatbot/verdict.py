@@ -59,7 +59,7 @@ SCOPE = "anything outside the snapshot; I answer from its own words and figures"
 def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
     if f.op in ("out_of_scope", "injection", "filler"):
         return decline(SCOPE)
-    if not f.asked_known and (f.op not in ("chat", "define") or f.value_ask or
+    if not f.asked_known and (f.op not in ("chat", "define", "overview", "highlights") or f.value_ask or
                               f.op == "define" and not f.defining):  # "who is the CEO of …"
         places = {w for p in f.places for key in facts.understanding.phrases_of("places", p) for w in key}
         rest = topic(f, leave=(f.asked, *f.tokens[:1], *places))

@@ -330,3 +330,9 @@ def test_a_measure_set_aside_after_not_is_never_the_answer(ask):
 def test_a_figure_restated_in_the_introduction_is_cited_there_too(ask):
     ans = ask("how many unis got over 3.0 gpa in ref 2021")
     assert {c.section for c in ans.citations} >= {"Innovation Ecosystem", "Introduction"}, ans.citations
+
+
+def test_an_overview_asked_with_a_word_the_snapshot_lacks_is_still_an_overview(ask):
+    ans = ask("What's the overall story on investment?")
+    assert ans.kind == "overview" and "**$544.21m**" in ans.text, ans.text
+    assert not ask("what's the overall GVA picture?").answered  # a measure it lacks is still declined
