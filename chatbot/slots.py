@@ -58,6 +58,8 @@ def noun(q: Quantity, toks: list[str], tags, text: str, joins: frozenset[str]) -
     after a dash or a comma is not its noun ("about 5,700 — correct?"). Any number: the
     modifier written with it, not across a word that ``joins`` two claims ("17% of UK and FDI …")."""
     written = q.written.lower().replace(",", "")
+    before = text[:q.start].split()[-1:]
+    q = replace(q, definite=before in (["the"], ["The"], ["those"], ["these"]))  # "of the 67 firms"
     at = next((i for i, t in enumerate(toks) if t == written), None)
     if at is None:
         return q

@@ -181,6 +181,7 @@ class Quantity:
     points: bool = False  # percentage points ("11.8pp")
     noun: str = ""  # the measure named right after it ("20 universities"), set by the reader
     modifier: str = ""  # the modifier named just before it ("FDI capex ($544.21m)"), set by the reader
+    definite: bool = False  # after "the" ("across the 108 investments"): a reference (reader)
 
     @property
     def is_year(self) -> bool:

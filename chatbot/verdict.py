@@ -57,6 +57,10 @@ SCOPE = "anything outside the snapshot; I answer from its own words and figures"
 
 
 def decide(f: Frame, ev: Evidence, facts: Facts) -> Verdict:
+    # "across the 108 investments", "of the £134m": a figure the snapshot states, referred to, not claimed
+    if f.measures or f.modifiers:  # (not "source for the £34,131?", which names the figure by it)
+        f = replace(f, numbers=tuple(q for q in f.numbers
+                                     if not (q.definite and premises.all_stated([q], facts.metrics))))
     if f.op in ("out_of_scope", "injection", "filler"):
         return decline(SCOPE)
     if not f.asked_known and (f.op not in ("chat", "define", "overview", "highlights") or f.value_ask or
