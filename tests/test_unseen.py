@@ -341,4 +341,4 @@ def test_an_overview_asked_with_a_word_the_snapshot_lacks_is_still_an_overview(a
 def test_a_stated_figure_referred_to_with_the_is_not_a_claim_to_check(ask):
     ans = ask("Total capital raised across the 108 investments?")
     assert ans.text.startswith("**£134m** was raised") and "Yes" not in ans.text, ans.text
-    assert "**£34,131**" in ask("source for the £34,131?").text  # the number names the figure
+    assert "ONS ASHE 2021" in ask("source for the £34,131?").text  # the number names the figure
