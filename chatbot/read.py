@@ -60,6 +60,9 @@ class Reader:
 
     def read(self, text: str) -> Frame:
         text = canonical(_TAG_RE.sub(" ", text))
+        if not text.isupper():  # "US-owned" is the USA; "us" (and "US" in a shouted message) is not
+            for short, full in self.u.cased.items():
+                text = re.sub(rf"\b{re.escape(short)}\b", full, text)
         if found := self.u.gloss(text):  # "¿Cuántos proyectos …?": read word by word in English
             language, english = found
             return replace(self._read(english), glossed=f"{language.title()}: {english}")

@@ -69,6 +69,7 @@ class Understanding:
         self.intents: dict[str, list[str]] = {str(k): [str(x) for x in v]
                                               for k, v in _load("intents.yml").items()}
         self.shorthand = {str(k).lower(): str(v) for k, v in (vocab.get("shorthand") or {}).items()}
+        self.cased = {str(k): str(v) for k, v in (vocab.get("cased") or {}).items()}
         self.groups = [frozenset(g) for g in vocab.get("groups") or []]
         self.starters = [str(s) for s in vocab.get("starters") or []]
         self.ordinals = {str(k): int(v) for k, v in (vocab.get("ordinals") or {}).items()}

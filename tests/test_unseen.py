@@ -342,3 +342,9 @@ def test_a_stated_figure_referred_to_with_the_is_not_a_claim_to_check(ask):
     ans = ask("Total capital raised across the 108 investments?")
     assert ans.text.startswith("**£134m** was raised") and "Yes" not in ans.text, ans.text
     assert "ONS ASHE 2021" in ask("source for the £34,131?").text  # the number names the figure
+
+
+def test_us_in_capitals_is_the_usa_and_a_split_by_it_is_declined(ask):
+    ans = ask("Of the 67 foreign-owned firms, how many are US-owned?")
+    assert not ans.answered and "USA" in ans.text, ans.text
+    assert "**£34,131**" in ask("can you tell us the salary?").text  # "us" is not the USA
